@@ -1,0 +1,3 @@
+module github.com/wikiauth/mwoauth
+
+go 1.25
