@@ -68,11 +68,11 @@ var (
 type Option interface{ apply(*config) }
 
 type config struct {
-	timeout  time.Duration
-	cleanup  time.Duration
-	logger   *slog.Logger
-	prefix   string
-	err error
+	timeout time.Duration
+	cleanup time.Duration
+	logger  *slog.Logger
+	prefix  string
+	err     error
 }
 
 type optionFunc func(*config)
