@@ -389,7 +389,7 @@ func (m *Manager) Save(ctx context.Context, w http.ResponseWriter, s *Session) e
 			}
 		}
 		m.expireCookie(w, m.name)
-		*s = Session{isNew: true}
+		s.reset(false)
 		return nil
 	}
 
@@ -505,7 +505,7 @@ func (m *Manager) Reload(ctx context.Context, s *Session) error {
 		data, _, rkey, err = m.sealer.Open(recordPurpose(sk), rec, m.now(), m.maxAge)
 	}
 	if !found || err != nil {
-		*s = Session{isNew: true, clearCookie: true}
+		s.reset(true)
 		return ErrSessionGone
 	}
 	s.data, s.version, s.changed, s.resealRecord = data, version, false, rkey > 0

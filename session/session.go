@@ -30,6 +30,14 @@ type Session struct {
 
 func newSession() *Session { return &Session{isNew: true} }
 
+// reset makes s a new, empty session (s.mu held; it is not touched).
+func (s *Session) reset(clearCookie bool) {
+	s.id, s.data, s.version, s.created = nil, nil, 0, time.Time{}
+	s.markSaved()
+	s.destroy = false
+	s.isNew, s.clearCookie = true, clearCookie
+}
+
 // markSaved clears the flags after a successful Save.
 func (s *Session) markSaved() {
 	s.isNew, s.changed, s.renew, s.clearCookie, s.resealCookie, s.resealRecord = false, false, false, false, false, false
