@@ -152,22 +152,32 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// defaultHTTPClient is shared by all Clients created without WithHTTPClient:
-// its idle pool is large enough that concurrent callers reuse connections
-// instead of opening new ones (Go's default keeps 2 idle per host).
+// DefaultMaxConnsPerHost is the connection limit per wiki host of the
+// default client's transport.
+const DefaultMaxConnsPerHost = 16
+
+// defaultHTTPClient is shared by all Clients created without WithHTTPClient.
 var defaultHTTPClient = &http.Client{
-	Transport: NewTransport(),
+	Transport: NewTransport(DefaultMaxConnsPerHost),
 	Timeout:   2 * time.Minute,
 }
 
-// NewTransport returns the transport of the default client: a clone of
-// http.DefaultTransport with 64 idle connections per host (so that, for
-// example, 16 concurrent callers use at most 16 connections), for callers
-// building their own authorised client on top of it.
-func NewTransport() *http.Transport {
+// NewTransport returns a transport sized for n concurrent requests per host:
+// a clone of http.DefaultTransport that keeps n idle connections per host
+// (Go's default keeps 2, so concurrent callers keep opening new ones) and
+// opens at most n (further requests wait for a free connection, within
+// their context). So 16 concurrent callers use at most 16 connections. The
+// default client uses NewTransport(DefaultMaxConnsPerHost); use it as the
+// base of an authorising transport (OAuth 1 signer, OAuth 2 bearer) too.
+// n <= 0 means DefaultMaxConnsPerHost.
+func NewTransport(n int) *http.Transport {
+	if n <= 0 {
+		n = DefaultMaxConnsPerHost
+	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConns = max(100, n)
+	t.MaxIdleConnsPerHost = n
+	t.MaxConnsPerHost = n
 	t.IdleConnTimeout = 90 * time.Second
 	t.ResponseHeaderTimeout = 60 * time.Second
 	return t
