@@ -48,8 +48,8 @@ type Config struct {
 	// Issuer is the expected "iss" of identify JWTs; "" means
 	// scheme://host[:port] of Wiki (MediaWiki sends $wgCanonicalServer).
 	Issuer string
-	// Leeway is the clock leeway for the identify JWT's iat and exp; 0 means
-	// 60 s. It is capped at 300 s.
+	// Leeway is the clock leeway for the identify JWT's iat and exp; 0 (or
+	// less) means 60 s. It is capped at 300 s.
 	Leeway time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time

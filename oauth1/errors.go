@@ -94,6 +94,7 @@ type Error struct {
 	skew  *ClockSkewError // set for "Expired timestamp"
 }
 
+// Error returns "oauth1: <op>: wiki error <key>: <message>".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("oauth1: ")
@@ -139,6 +140,7 @@ type ClockSkewError struct {
 	Offset time.Duration
 }
 
+// Error describes the offset.
 func (e *ClockSkewError) Error() string {
 	return fmt.Sprintf("oauth1: clock skew: the wiki's clock is %s from ours (check NTP)", e.Offset)
 }
@@ -156,6 +158,7 @@ type IdentityError struct {
 	Err    error // the underlying cause, if any
 }
 
+// Error returns the reason and the cause.
 func (e *IdentityError) Error() string {
 	if e.Err != nil {
 		return "oauth1: identify: invalid identity (" + e.Reason + "): " + e.Err.Error()
@@ -180,6 +183,7 @@ type HTTPError struct {
 	kind       error
 }
 
+// Error names the status and the Location or a short snippet.
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	b.WriteString("oauth1: ")

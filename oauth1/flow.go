@@ -45,10 +45,10 @@ func (c *Config) RequestToken(ctx context.Context) (*Token, error) {
 	}
 	tok, confirmed, err := parseTokenResponse(body)
 	if err != nil {
-		return nil, fmt.Errorf("oauth1: %s: %w", op, err)
+		return nil, withOp(op, err)
 	}
 	if !confirmed {
-		return nil, fmt.Errorf("oauth1: %s: %w", op, ErrCallbackNotConfirmed)
+		return nil, withOp(op, ErrCallbackNotConfirmed)
 	}
 	return tok, nil
 }
@@ -63,10 +63,10 @@ func (c *Config) AccessToken(ctx context.Context, rt *Token, callbackToken, veri
 	const op = "token"
 	if rt == nil || rt.Key == "" ||
 		subtle.ConstantTimeCompare([]byte(callbackToken), []byte(rt.Key)) != 1 {
-		return nil, fmt.Errorf("oauth1: %s: %w", op, ErrTokenMismatch)
+		return nil, withOp(op, ErrTokenMismatch)
 	}
 	if verifier == "" {
-		return nil, fmt.Errorf("oauth1: %s: %w", op, ErrMissingVerifier)
+		return nil, withOp(op, ErrMissingVerifier)
 	}
 	e, err := c.parsed()
 	if err != nil {
@@ -80,7 +80,7 @@ func (c *Config) AccessToken(ctx context.Context, rt *Token, callbackToken, veri
 	}
 	tok, _, err := parseTokenResponse(body)
 	if err != nil {
-		return nil, fmt.Errorf("oauth1: %s: %w", op, err)
+		return nil, withOp(op, err)
 	}
 	return tok, nil
 }
@@ -93,7 +93,7 @@ func (c *Config) AccessToken(ctx context.Context, rt *Token, callbackToken, veri
 func (c *Config) Identify(ctx context.Context, at *Token) (*Identity, error) {
 	const op = "identify"
 	if at == nil {
-		return nil, fmt.Errorf("oauth1: %s: %w", op, ErrAccessTokenNotFound)
+		return nil, withOp(op, ErrAccessTokenNotFound)
 	}
 	e, err := c.parsed()
 	if err != nil {
@@ -116,17 +116,17 @@ func (c *Config) Identify(ctx context.Context, at *Token) (*Identity, error) {
 func (c *Config) roundTrip(ctx context.Context, op, rawURL string, tok *Token, extra []Param, limit int64, secrets []string) ([]byte, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, "", fmt.Errorf("oauth1: %s: %w", op, err)
+		return nil, "", withOp(op, err)
 	}
 	req.Header.Set("User-Agent", c.UserAgent)
 	req.Header.Set("Accept", "application/json, text/plain;q=0.9")
 	nonce, err := c.sign(req, tok, extra)
 	if err != nil {
-		return nil, "", fmt.Errorf("oauth1: %s: %w", op, err)
+		return nil, "", withOp(op, err)
 	}
 	resp, err := c.noRedirectClient().Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("oauth1: %s: %w: %w", op, ErrWikiUnavailable, err)
+		return nil, "", withOp(op, fmt.Errorf("%w: %w", ErrWikiUnavailable, err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
@@ -134,10 +134,10 @@ func (c *Config) roundTrip(ctx context.Context, op, rawURL string, tok *Token, e
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("oauth1: %s: %w: reading response: %w", op, ErrWikiUnavailable, err)
+		return nil, "", withOp(op, fmt.Errorf("%w: reading response: %w", ErrWikiUnavailable, err))
 	}
 	if int64(len(body)) > limit {
-		return nil, "", fmt.Errorf("oauth1: %s: %w (over %d bytes)", op, ErrResponseTooLarge, limit)
+		return nil, "", withOp(op, fmt.Errorf("%w (over %d bytes)", ErrResponseTooLarge, limit))
 	}
 	if resp.StatusCode >= 500 {
 		return nil, "", c.unavailable(op, resp, body, secrets)
@@ -293,3 +293,21 @@ func validToken(s string) bool {
 	}
 	return true
 }
+
+// opError adds the operation to an error: "oauth1: <op>: <rest>".
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string {
+	msg := e.err.Error()
+	if rest, ok := strings.CutPrefix(msg, "oauth1: "); ok {
+		return "oauth1: " + e.op + ": " + rest
+	}
+	return "oauth1: " + e.op + ": " + msg
+}
+
+func (e *opError) Unwrap() error { return e.err }
+
+func withOp(op string, err error) error { return &opError{op, err} }

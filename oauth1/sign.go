@@ -41,6 +41,9 @@ func (c *Config) sign(req *http.Request, tok *Token, extra []Param) (string, err
 	if req == nil || req.URL == nil {
 		return "", errors.New("oauth1: sign: request without URL")
 	}
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
 	params, err := requestParams(req)
 	if err != nil {
 		return "", err

@@ -62,6 +62,7 @@ type Error struct {
 	Skew   time.Duration // for ReasonIat: how far iat is ahead of the local clock
 }
 
+// Error returns "jwths: invalid token: <reason>[: <detail>]".
 func (e *Error) Error() string {
 	if e.Detail == "" {
 		return "jwths: invalid token: " + e.Reason
