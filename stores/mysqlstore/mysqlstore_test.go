@@ -1,0 +1,160 @@
+package mysqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/wikiauth/mwoauth/session"
+	"github.com/wikiauth/mwoauth/session/sessiontest"
+	"github.com/wikiauth/mwoauth/stores/mysqlstore"
+)
+
+const envDSN = "MWOAUTH_TEST_MYSQL"
+
+// serverDSN returns the test server's DSN, or skips the test when none is
+// configured; under CI=true a missing server fails it.
+func serverDSN(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(envDSN)
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: under CI=true the MariaDB/MySQL store tests need a real server (scripts/test starts one with scripts/services)", envDSN)
+		}
+		t.Skipf("%s is not set; to run these tests against a real MariaDB: source scripts/services start (from the repository root), or set %s='user:password@tcp(127.0.0.1:PORT)/dbname'", envDSN, envDSN)
+	}
+	return u
+}
+
+func openDB(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", serverDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	db := openDB(t)
+	sessiontest.TestStore(t, func(t *testing.T) session.Store {
+		s, err := mysqlstore.New(t.Context(), db)
+		if err != nil {
+			t.Fatalf("New error: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestOpenCleanup(t *testing.T) {
+	dsn := serverDSN(t)
+	ctx := context.Background()
+	s, err := mysqlstore.Open(ctx, dsn, mysqlstore.WithTablePrefix("cleanup_test_"), mysqlstore.WithCleanup(20*time.Millisecond))
+	if err != nil {
+		t.Fatalf("Open error: %v", err)
+	}
+	db := openDB(t)
+	if _, err := s.Save(ctx, "expired", []byte("x"), 0, time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM cleanup_test_sessions WHERE store_key = ?`, []byte("expired")).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cleanup goroutine did not remove the expired row within 5 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close error: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close error: %v", err)
+	}
+	if _, _, _, err := s.Find(ctx, "k"); err == nil {
+		t.Error("Find after Close = nil error; want an error (Open's db is closed)")
+	}
+	db.Exec(`DROP TABLE cleanup_test_sessions`)
+	db.Exec(`DROP TABLE cleanup_test_pending`)
+}
+
+func TestNewRejects(t *testing.T) {
+	ctx := context.Background()
+	if _, err := mysqlstore.New(ctx, nil); err == nil {
+		t.Error("New(nil) = nil error; want an error")
+	}
+	if _, err := mysqlstore.Open(ctx, "not a dsn"); err == nil {
+		t.Error("Open(not a dsn) = nil error; want an error")
+	}
+	db, _ := sql.Open("mysql", "u:p@tcp(127.0.0.1:1)/x")
+	defer db.Close()
+	if _, err := mysqlstore.New(ctx, db, mysqlstore.WithTablePrefix("a`; DROP TABLE b; --")); err == nil {
+		t.Error("New with a hostile table prefix = nil error; want an error")
+	}
+	// A server that is down: an error from New, bounded by the timeout.
+	start := time.Now()
+	if _, err := mysqlstore.New(ctx, db, mysqlstore.WithTimeout(500*time.Millisecond)); err == nil {
+		t.Error("New on a closed port = nil error; want an error")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("New on a closed port took %v", d)
+	}
+}
+
+// TestDuplicateKeyIsConflict pins the driver error that Save maps to
+// ErrConflict.
+func TestDuplicateKeyIsConflict(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	s, err := mysqlstore.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "dup-" + time.Now().Format(time.RFC3339Nano)
+	if _, err := s.Save(ctx, key, []byte("a"), 0, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO mwoauth_sessions (store_key, data, version, expires_at) VALUES (?, '', 1, 0)`, []byte(key))
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1062 {
+		t.Fatalf("duplicate INSERT error = %v; want MySQL error 1062", err)
+	}
+	s.Delete(ctx, key)
+}
+
+func BenchmarkLoadSave(b *testing.B) {
+	db := openDB(b)
+	ctx := context.Background()
+	s, err := mysqlstore.New(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := "bench-" + time.Now().Format(time.RFC3339Nano)
+	data := make([]byte, 1024)
+	v, err := s.Save(ctx, key, data, 0, time.Now().Add(time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		_, v, _, err = s.Find(ctx, key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if v, err = s.Save(ctx, key, data, v, time.Now().Add(time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.Delete(ctx, key)
+}
