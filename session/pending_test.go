@@ -273,3 +273,25 @@ func TestPendingAndSession(t *testing.T) {
 		})
 	}
 }
+
+// Two tabs racing to write the binding cookie can drop an entry from its
+// list; the pending login is still taken from the store.
+func TestPendingBindingListLost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true, nil)
+	b := newBrowser()
+	e.put(b, "tab-1", "one")
+	v1 := b.cookies[e.m.bindName]
+	e.clock.Advance(time.Second)
+	e.put(b, "tab-2", "two")
+	b.cookies[e.m.bindName] = v1 // the other tab's Set-Cookie won
+	if got, found := e.take(b, "tab-2"); !found || got != "two" {
+		t.Errorf("take(tab-2) = %q, %v; want the data", got, found)
+	}
+	if got, found := e.take(b, "tab-1"); !found || got != "one" {
+		t.Errorf("take(tab-1) = %q, %v; want the data", got, found)
+	}
+	if _, ok := b.cookies[e.m.bindName]; ok {
+		t.Error("binding cookie kept after its last pending login was taken")
+	}
+}
