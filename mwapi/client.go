@@ -227,3 +227,12 @@ func acquire(ctx context.Context, key slotKey, n int) (release func(), err error
 		return nil, ctx.Err()
 	}
 }
+
+// String describes the Client without its cached tokens.
+func (c *Client) String() string { return "mwapi.Client{" + c.endpoint.String() + "}" }
+
+// GoString is String, so that %#v does not print cached tokens.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer: the endpoint only.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.endpoint.String()) }

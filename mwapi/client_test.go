@@ -839,3 +839,19 @@ func TestLongReadIsPosted(t *testing.T) {
 		t.Errorf("method = %s; want POST for a long query", method)
 	}
 }
+
+func TestClientRedacts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"query":{"tokens":{"csrftoken":"secretcsrf+\\"}}}`)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv, mwapi.WithCredentialID("hash-of-token"))
+	if _, err := c.Token(context.Background(), "csrf"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)} {
+		if strings.Contains(s, "secretcsrf") || strings.Contains(s, "hash-of-token") {
+			t.Errorf("formatted client %q shows a token or credential id", s)
+		}
+	}
+}
