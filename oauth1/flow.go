@@ -184,13 +184,18 @@ func snippet(body []byte, secrets []string) string {
 	return t
 }
 
+// looksHTML reports an HTML page: a body that starts with "<", or one
+// labelled HTML that holds markup early on (a token answer or a JWT
+// mislabelled text/html, as some releases do elsewhere, is not refused).
 func looksHTML(contentType string, body []byte) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	if mt == "text/html" || mt == "application/xhtml+xml" {
+	t := bytes.TrimSpace(body)
+	if bytes.HasPrefix(t, []byte("<")) {
 		return true
 	}
-	return bytes.HasPrefix(bytes.TrimSpace(body), []byte("<"))
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	head := t[:min(len(t), 1024)]
+	return (mt == "text/html" || mt == "application/xhtml+xml") && (len(t) == 0 || bytes.ContainsRune(head, '<'))
 }
 
 // parseWikiError recognizes MediaWiki's error answers: JSON

@@ -410,6 +410,8 @@ func TestResponseFailures(t *testing.T) {
 		{"not confirmed json", 200, "application/json", []byte(`{"key":"a","secret":"b"}`), "initiate", ErrCallbackNotConfirmed},
 		{"not confirmed text", 200, "text/plain", []byte("oauth_token=a&oauth_token_secret=b"), "initiate", ErrCallbackNotConfirmed},
 		{"confirmed false", 200, "text/plain", []byte("oauth_token=a&oauth_token_secret=b&oauth_callback_confirmed=false"), "initiate", ErrCallbackNotConfirmed},
+		{"200 html text", 200, "text/html", []byte("Sorry, <b>maintenance</b>"), "token", ErrWikiUnavailable},
+		{"200 html empty", 200, "text/html", nil, "token", ErrWikiUnavailable},
 		{"identify garbage", 200, "application/json", []byte("not-a-jwt"), "identify", ErrIdentityInvalid},
 	}
 	for _, tc := range cases {
@@ -430,6 +432,12 @@ func TestResponseFailures(t *testing.T) {
 	}
 	t.Run("confirmed with newline", func(t *testing.T) {
 		srv := serve(t, 200, "text/plain", []byte("oauth_token=a&oauth_token_secret=b&oauth_callback_confirmed=true\n"))
+		if _, err := callOpValue(t, against(srv, consumerCreds{"ck", "cs"})); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("json labelled html", func(t *testing.T) {
+		srv := serve(t, 200, "text/html", []byte(`{"key":"a","secret":"b","oauth_callback_confirmed":"true"}`))
 		if _, err := callOpValue(t, against(srv, consumerCreds{"ck", "cs"})); err != nil {
 			t.Fatal(err)
 		}
