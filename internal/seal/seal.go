@@ -171,6 +171,9 @@ func (s *Sealer) Open(purpose string, sealed []byte, now time.Time, maxAge time.
 		if oerr != nil {
 			continue
 		}
+		if len(plain) < issuedSize {
+			break
+		}
 		ns := int64(binary.BigEndian.Uint64(plain[:issuedSize]))
 		issued = time.Unix(0, ns)
 		if maxAge > 0 {
