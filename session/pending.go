@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -269,7 +270,7 @@ func (m *Manager) putPendingStore(ctx context.Context, w http.ResponseWriter, r 
 			live = append(live, e)
 		}
 	}
-	slices.SortStableFunc(live, func(a, b bindingEntry) int { return cmpInt64(a.issued, b.issued) })
+	slices.SortStableFunc(live, func(a, b bindingEntry) int { return cmp.Compare(a.issued, b.issued) })
 	for len(live) >= m.maxPending {
 		if err := m.store.DeletePending(ctx, hex.EncodeToString(live[0].key[:])); err != nil {
 			return fmt.Errorf("session: evicting pending login: %w", err)
@@ -286,16 +287,6 @@ func (m *Manager) putPendingStore(ctx context.Context, w http.ResponseWriter, r 
 	}
 	b.entries = append(live, bindingEntry{key: kh, issued: now.UnixNano()})
 	return m.saveBinding(w, b, now)
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (m *Manager) takePendingStore(ctx context.Context, w http.ResponseWriter, r *http.Request, handle string) ([]byte, bool, error) {
