@@ -362,7 +362,8 @@ func (m *Manager) Load(ctx context.Context, r *http.Request) (*Session, error) {
 // Save writes s if anything is to be written, and does nothing otherwise:
 //
 //   - Destroy: the store record is deleted and the cookie expired; s becomes
-//     a new, empty session.
+//     a new, empty session (or, if SetData was called after Destroy, a new
+//     session with that data, under a new id).
 //   - Renew: a new 256-bit id and a fresh lifetime; in store mode the old
 //     record is deleted first.
 //   - changed data (SetData), or a value opened with an older key: the
@@ -388,9 +389,14 @@ func (m *Manager) Save(ctx context.Context, w http.ResponseWriter, s *Session) e
 				return fmt.Errorf("session: deleting session: %w", err)
 			}
 		}
-		m.expireCookie(w, m.name)
+		data, changed := s.data, s.changed
 		s.reset(false)
-		return nil
+		if !changed || len(data) == 0 {
+			m.expireCookie(w, m.name)
+			return nil
+		}
+		// Data set after Destroy: a new session (new id, fresh lifetime).
+		s.data, s.changed = data, true
 	}
 
 	if m.store == nil {

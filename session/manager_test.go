@@ -675,3 +675,34 @@ func FuzzDecode(f *testing.F) {
 }
 
 var _ http.ResponseWriter = discard{}
+
+func TestDestroyThenSetData(t *testing.T) {
+	t.Parallel()
+	for _, mo := range modes {
+		t.Run(mo.name, func(t *testing.T) {
+			e := newEnv(t, mo.store, nil)
+			b := e.login("old user")
+			old := newBrowser()
+			old.cookies[e.m.CookieName()] = b.cookies[e.m.CookieName()]
+			s := e.load(b)
+			oldID := s.id
+			s.Destroy()
+			if s.Data() != nil {
+				t.Errorf("Data after Destroy = %q; want nil", s.Data())
+			}
+			s.SetData([]byte("new user"))
+			if cs := e.save(b, s); len(cs) != 1 || cs[0].MaxAge <= 0 {
+				t.Fatalf("Save set %v; want one live cookie", cs)
+			}
+			if got := e.load(b); string(got.Data()) != "new user" || got.IsNew() {
+				t.Errorf("Load = %q, IsNew %v; want the new session", got.Data(), got.IsNew())
+			}
+			if mo.store {
+				if string(s.id) == string(oldID) {
+					t.Error("the new session reused the destroyed id")
+				}
+				wantAnonymousAndCleared(t, e, old)
+			}
+		})
+	}
+}

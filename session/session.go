@@ -81,11 +81,13 @@ func (s *Session) Renew() {
 }
 
 // Destroy ends the session at the next Save: its record is deleted and its
-// cookie expired. Use it at logout.
+// cookie expired. Use it at logout. It empties the data at once; data set
+// after Destroy starts a new session (new id, fresh lifetime) at that Save.
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.destroy = true
+	s.data, s.changed = nil, false
 }
 
 // Changed reports whether the next Save has something to write: changed
