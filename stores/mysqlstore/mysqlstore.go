@@ -34,7 +34,10 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -159,10 +162,11 @@ func New(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 }
 
 // Open connects to the database named by dsn, in go-sql-driver's form
-// user:password@tcp(host:port)/dbname (see [mysql.ParseDSN]), and returns a
-// Store on it as [New] does; [Store.Close] closes the connections.
+// user:password@tcp(host:port)/dbname (see [mysql.ParseDSN]) or as a URL
+// mysql://user:password@host:port/dbname, and returns a Store on it as
+// [New] does; [Store.Close] closes the connections.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	cfg, err := mysql.ParseDSN(dsn)
+	cfg, err := parseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("mysqlstore: %w", err)
 	}
@@ -181,6 +185,30 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	s.owned = true
 	return s, nil
+}
+
+// parseDSN reads a go-sql-driver DSN or a mysql:// URL.
+func parseDSN(dsn string) (*mysql.Config, error) {
+	if !strings.HasPrefix(dsn, "mysql://") {
+		return mysql.ParseDSN(dsn)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("mysql:// URL needs a host, and takes no query or fragment")
+	}
+	cfg := mysql.NewConfig()
+	cfg.Net = "tcp"
+	cfg.Addr = u.Host
+	if u.Port() == "" {
+		cfg.Addr = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	return cfg, nil
 }
 
 func (s *Store) createTables(ctx context.Context) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -157,4 +158,23 @@ func BenchmarkLoadSave(b *testing.B) {
 		}
 	}
 	s.Delete(ctx, key)
+}
+
+// TestOpenURL opens the test server by a mysql:// URL, as the demo's
+// -sessions flag gives it.
+func TestOpenURL(t *testing.T) {
+	cfg, err := mysql.ParseDSN(serverDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := (&url.URL{Scheme: "mysql", User: url.UserPassword(cfg.User, cfg.Passwd), Host: cfg.Addr, Path: "/" + cfg.DBName}).String()
+	ctx := context.Background()
+	s, err := mysqlstore.Open(ctx, u)
+	if err != nil {
+		t.Fatalf("Open(mysql:// URL) error: %v", err)
+	}
+	defer s.Close()
+	if _, _, found, err := s.Find(ctx, "missing"); found || err != nil {
+		t.Fatalf("Find = found %v, error %v; want not found, no error", found, err)
+	}
 }
