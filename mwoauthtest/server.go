@@ -212,6 +212,11 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // Version returns the MediaWiki release the fake imitates.
 func (s *Server) Version() Version { return s.version }
 
+// CanonicalServer returns $wgCanonicalServer: the origin requests are
+// signed for and the identify JWT's iss (the URL unless
+// WithCanonicalServer says otherwise).
+func (s *Server) CanonicalServer() string { return s.canonicalServer() }
+
 func (s *Server) canonicalServer() string {
 	if s.canonical != "" {
 		return s.canonical
