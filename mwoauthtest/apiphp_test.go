@@ -111,7 +111,9 @@ func TestAPI(t *testing.T) {
 			t.Errorf("edit with a bad token: %q; want badtoken", code)
 		}
 		body, _ = apiPost(t, s, alice, url.Values{"action": {"query"}, "meta": {"tokens"}, "format": {"json"}})
-		var tok struct{ Query struct{ Tokens struct{ Csrftoken string } } }
+		var tok struct {
+			Query struct{ Tokens struct{ Csrftoken string } }
+		}
 		json.Unmarshal([]byte(body), &tok)
 		edit.Set("token", tok.Query.Tokens.Csrftoken)
 		body, code := apiPost(t, s, alice, edit)
@@ -180,7 +182,9 @@ func TestAPICantCreate(t *testing.T) {
 	s.AddAccessToken("Alice", c.Key, "tok2tok2tok2tok2tok2tok2tok2tok2", "sec2")
 	alice := signed{consumerKey: c.Key, consumerSecret: c.Secret, token: "tok2tok2tok2tok2tok2tok2tok2tok2", tokenSecret: "sec2"}
 	body, _ := apiPost(t, s, alice, url.Values{"action": {"query"}, "meta": {"tokens"}, "format": {"json"}})
-	var tok struct{ Query struct{ Tokens struct{ Csrftoken string } } }
+	var tok struct {
+		Query struct{ Tokens struct{ Csrftoken string } }
+	}
 	json.Unmarshal([]byte(body), &tok)
 	edit := url.Values{"action": {"edit"}, "title": {"Brand new"}, "text": {"x"}, "format": {"json"}, "token": {tok.Query.Tokens.Csrftoken}}
 	if body, code := apiPost(t, s, alice, edit); code != "cantcreate" || !strings.Contains(body, `"info":"You do not have permission to create new pages."`) {
