@@ -1,0 +1,151 @@
+package mwoauth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// CurrentUser returns the request's logged-in user. With cached, it is the
+// identity stored in the session at login (no wiki call; without Rights in
+// cookie sessions). Without cached, the wiki is asked again, so a revoked
+// grant is noticed: the session then ends and the error matches
+// [ErrTokenRevoked]. An anonymous request gets [ErrNotLoggedIn]; a request
+// that did not pass through [Auth.Wrap] gets [ErrNotWrapped].
+//
+// Call it before writing the response: a session change made after the
+// headers were sent reaches only a server-side store.
+func (a *Auth) CurrentUser(r *http.Request, cached bool) (*User, error) {
+	st, err := a.state(r)
+	if err != nil {
+		return nil, err
+	}
+	d := st.snapshot()
+	if !d.loggedIn() {
+		return nil, ErrNotLoggedIn
+	}
+	if cached {
+		return d.User.clone(), nil
+	}
+	u, err := a.flow.identify(r.Context(), st, &d)
+	if err != nil {
+		if errors.Is(err, ErrTokenRevoked) {
+			st.end()
+		}
+		return nil, err
+	}
+	if u.ID != d.User.ID || u.Issuer != d.User.Issuer {
+		st.end()
+		return nil, fmt.Errorf("%w: the wiki now reports another user for this session", ErrTokenRevoked)
+	}
+	st.edit(func(d *sessionData) {
+		if d.User != nil {
+			d.User = u.clone()
+		}
+	})
+	return u, nil
+}
+
+// end logs the session out (tokens, identity and the app's values) and drops
+// its id.
+func (st *reqState) end() {
+	st.edit(func(d *sessionData) { *d = sessionData{} })
+	st.mu.Lock()
+	if st.sess != nil {
+		st.sess.Destroy()
+	}
+	st.mu.Unlock()
+}
+
+// Client returns an *http.Client that authenticates its requests as the
+// request's user (OAuth 1.0a signatures or an OAuth 2.0 bearer token), for
+// wiki endpoints that [Auth.Request] does not cover. It never follows
+// redirects, so credentials never leave for another host.
+func (a *Auth) Client(r *http.Request) (*http.Client, error) {
+	st, err := a.state(r)
+	if err != nil {
+		return nil, err
+	}
+	d := st.snapshot()
+	if !d.loggedIn() {
+		return nil, ErrNotLoggedIn
+	}
+	return a.flow.client(st, &d)
+}
+
+// maxValueKey caps the length of an application value's key.
+const maxValueKey = 64
+
+// ErrValue is matched by the errors of the application-value methods.
+var ErrValue = errors.New("mwoauth: session value")
+
+// SetValue stores v (encoded as JSON) in the request's session under key.
+// Values survive until logout or the session's end; keep them small with
+// cookie sessions (the whole cookie is at most 4 KB).
+func (a *Auth) SetValue(r *http.Request, key string, v any) error {
+	st, err := a.state(r)
+	if err != nil {
+		return err
+	}
+	if key == "" || len(key) > maxValueKey {
+		return fmt.Errorf("%w: key must be 1 to %d bytes", ErrValue, maxValueKey)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrValue, err)
+	}
+	st.edit(func(d *sessionData) {
+		if d.Values == nil {
+			d.Values = map[string]json.RawMessage{}
+		}
+		d.Values[key] = b
+	})
+	return nil
+}
+
+// Value decodes the value stored under key into dst and reports whether
+// there was one.
+func (a *Auth) Value(r *http.Request, key string, dst any) (bool, error) {
+	st, err := a.state(r)
+	if err != nil {
+		return false, err
+	}
+	d := st.snapshot()
+	b, ok := d.Values[key]
+	if !ok {
+		return false, nil
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		return true, fmt.Errorf("%w: %w", ErrValue, err)
+	}
+	return true, nil
+}
+
+// DeleteValue removes the value stored under key.
+func (a *Auth) DeleteValue(r *http.Request, key string) error {
+	st, err := a.state(r)
+	if err != nil {
+		return err
+	}
+	if _, ok := st.snapshot().Values[key]; !ok {
+		return nil
+	}
+	st.edit(func(d *sessionData) { delete(d.Values, key) })
+	return nil
+}
+
+// Flashes returns the one-time messages of the session (such as "You were
+// signed in, Alice!" after login) and removes them, so each is read once.
+func (a *Auth) Flashes(r *http.Request) []string {
+	st, err := a.state(r)
+	if err != nil {
+		return nil
+	}
+	f := st.snapshot().Flash
+	if len(f) == 0 {
+		return nil
+	}
+	st.edit(func(d *sessionData) { d.Flash = nil })
+	return append([]string(nil), f...)
+}
