@@ -357,7 +357,7 @@ func TestNextValidation(t *testing.T) {
 		"/%0b/evil.com": "/", " //evil.com": "/", "/%00/x": "/", "javascript:alert(1)": "/", "JaVaScRiPt:alert(1)": "/",
 		"data:text/html,x": "/", "http:evil.com": "/", "https://app.example@evil.com": "/", "//app.example@evil.com": "/",
 		"/" + strings.Repeat("a", 10000): "/",
-		"/wiki/Foo?x=1#f": "/wiki/Foo?x=1#f", "/a//b": "/a//b", "/?next=//evil.com": "/?next=//evil.com",
+		"/wiki/Foo?x=1#f":                "/wiki/Foo?x=1#f", "/a//b": "/a//b", "/?next=//evil.com": "/?next=//evil.com",
 	}
 	for next, want := range cases {
 		b := e.browser()
