@@ -64,6 +64,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"Delete", testDelete},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"LargeValues", testLargeValues},
+		{"Limits", testLimits},
 		{"HostileKeys", testHostileKeys},
 		{"Pending", testPending},
 		{"ConcurrentTakes", testConcurrentTakes},
@@ -451,7 +452,7 @@ func testConcurrentWriters(t *testing.T, s session.Store, k keys) {
 }
 
 func testLargeValues(t *testing.T, s session.Store, k keys) {
-	for _, n := range []int{256 << 10, 1 << 20} {
+	for _, n := range []int{256 << 10, session.MaxValueLen} {
 		key := k.key(fmt.Sprintf("large-%d", n))
 		a, b := randomBytes(t, n), randomBytes(t, n)
 		v := mustSave(t, s, key, a, 0, later())
@@ -461,6 +462,36 @@ func testLargeValues(t *testing.T, s session.Store, k keys) {
 		mustPut(t, s, key, a, later())
 		wantTaken(t, s, key, a)
 	}
+}
+
+// testLimits checks that writes beyond the contract's limits (keys of 1 to
+// [session.MaxKeyLen] bytes, values of at most [session.MaxValueLen]) fail
+// and store nothing, the same in every store, rather than work in one
+// backend and not in another.
+func testLimits(t *testing.T, s session.Store, k keys) {
+	long := string(k) + strings.Repeat("x", session.MaxKeyLen+1-len(k))
+	if v, err := s.Save(opCtx(t), long, []byte("x"), 0, later()); err == nil {
+		t.Errorf("Save with a key of %d bytes = version %d, nil error; want an error", len(long), v)
+	}
+	if err := s.PutPending(opCtx(t), long, []byte("x"), later()); err == nil {
+		t.Errorf("PutPending with a key of %d bytes = nil error; want an error", len(long))
+	}
+	wantMissing(t, s, long)
+	wantNoPending(t, s, long)
+	if v, err := s.Save(opCtx(t), "", []byte("x"), 0, later()); err == nil {
+		t.Errorf("Save with an empty key = version %d, nil error; want an error", v)
+	}
+
+	key := k.key("too-large")
+	huge := make([]byte, session.MaxValueLen+1)
+	if _, err := s.Save(opCtx(t), key, huge, 0, later()); !errors.Is(err, session.ErrTooLarge) {
+		t.Errorf("Save of %d bytes = %v; want %v", len(huge), err, session.ErrTooLarge)
+	}
+	wantMissing(t, s, key)
+	if err := s.PutPending(opCtx(t), key, huge, later()); !errors.Is(err, session.ErrTooLarge) {
+		t.Errorf("PutPending of %d bytes = %v; want %v", len(huge), err, session.ErrTooLarge)
+	}
+	wantNoPending(t, s, key)
 }
 
 // testHostileKeys checks that keys are data: SQL, glob and LIKE

@@ -16,7 +16,7 @@ import (
 )
 
 // refStore is a small, correct in-memory Store that the suite must pass.
-// Its flaws field switches on one bug at a time, which the suite must catch.
+// Its flaw field switches on one bug at a time, which the suite must catch.
 type refStore struct {
 	flaw string
 
@@ -58,8 +58,21 @@ func (s *refStore) Find(ctx context.Context, key string) ([]byte, int64, bool, e
 	return bytes.Clone(r.data), r.version, true, nil
 }
 
+func checkWrite(key string, data []byte) error {
+	if key == "" || len(key) > session.MaxKeyLen {
+		return fmt.Errorf("refstore: key of %d bytes", len(key))
+	}
+	if len(data) > session.MaxValueLen {
+		return fmt.Errorf("refstore: %w", session.ErrTooLarge)
+	}
+	return nil
+}
+
 func (s *refStore) Save(ctx context.Context, key string, data []byte, version int64, expiry time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil && s.flaw != "ignore-ctx" {
+		return 0, err
+	}
+	if err := checkWrite(key, data); err != nil && s.flaw != "no-limits" {
 		return 0, err
 	}
 	s.mu.Lock()
@@ -92,6 +105,9 @@ func (s *refStore) Delete(ctx context.Context, key string) error {
 
 func (s *refStore) PutPending(ctx context.Context, key string, data []byte, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkWrite(key, data); err != nil && s.flaw != "no-limits" {
 		return err
 	}
 	s.mu.Lock()
@@ -178,6 +194,7 @@ func TestSuiteCatchesFlaws(t *testing.T) {
 		{"shared-namespace", "Namespaces"},
 		{"ignore-ctx", "ContextCanceled"},
 		{"cleanup-all", "Expiry"},
+		{"no-limits", "Limits"},
 	} {
 		t.Run(c.flaw, func(t *testing.T) {
 			t.Parallel()

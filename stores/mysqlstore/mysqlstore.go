@@ -294,6 +294,18 @@ func nonNil(b []byte) []byte {
 // errDuplicateKey is MySQL's ER_DUP_ENTRY.
 const errDuplicateKey = 1062
 
+// checkWrite refuses what the Store contract does not allow: keys of 1 to
+// [session.MaxKeyLen] bytes, values of at most [session.MaxValueLen].
+func checkWrite(key string, data []byte) error {
+	if key == "" || len(key) > session.MaxKeyLen {
+		return fmt.Errorf("mysqlstore: key of %d bytes (want 1 to %d)", len(key), session.MaxKeyLen)
+	}
+	if len(data) > session.MaxValueLen {
+		return fmt.Errorf("mysqlstore: value of %d bytes (at most %d): %w", len(data), session.MaxValueLen, session.ErrTooLarge)
+	}
+	return nil
+}
+
 // Find returns the session stored under key, unless it has expired.
 func (s *Store) Find(ctx context.Context, key string) ([]byte, int64, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
@@ -318,6 +330,9 @@ func (s *Store) Find(ctx context.Context, key string) ([]byte, int64, bool, erro
 // (0: if no live session is stored under key). Otherwise it returns
 // [session.ErrConflict].
 func (s *Store) Save(ctx context.Context, key string, data []byte, version int64, expiry time.Time) (int64, error) {
+	if err := checkWrite(key, data); err != nil {
+		return 0, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	next := nextVersion(version)
@@ -371,6 +386,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // PutPending stores a pending login under key until expiry, replacing any
 // stored under key.
 func (s *Store) PutPending(ctx context.Context, key string, data []byte, expiry time.Time) error {
+	if err := checkWrite(key, data); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	_, err := s.db.ExecContext(ctx,

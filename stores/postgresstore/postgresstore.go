@@ -267,6 +267,18 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
+// checkWrite refuses what the Store contract does not allow: keys of 1 to
+// [session.MaxKeyLen] bytes, values of at most [session.MaxValueLen].
+func checkWrite(key string, data []byte) error {
+	if key == "" || len(key) > session.MaxKeyLen {
+		return fmt.Errorf("postgresstore: key of %d bytes (want 1 to %d)", len(key), session.MaxKeyLen)
+	}
+	if len(data) > session.MaxValueLen {
+		return fmt.Errorf("postgresstore: value of %d bytes (at most %d): %w", len(data), session.MaxValueLen, session.ErrTooLarge)
+	}
+	return nil
+}
+
 // Find returns the session stored under key, unless it has expired.
 func (s *Store) Find(ctx context.Context, key string) ([]byte, int64, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
@@ -291,6 +303,9 @@ func (s *Store) Find(ctx context.Context, key string) ([]byte, int64, bool, erro
 // (0: if no live session is stored under key). Otherwise it returns
 // [session.ErrConflict].
 func (s *Store) Save(ctx context.Context, key string, data []byte, version int64, expiry time.Time) (int64, error) {
+	if err := checkWrite(key, data); err != nil {
+		return 0, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	next := nextVersion(version)
@@ -331,6 +346,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // PutPending stores a pending login under key until expiry, replacing any
 // stored under key.
 func (s *Store) PutPending(ctx context.Context, key string, data []byte, expiry time.Time) error {
+	if err := checkWrite(key, data); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.pending+` (store_key, data, expires_at) VALUES ($1, $2, $3)
