@@ -210,3 +210,12 @@ func TestSuiteCatchesFlaws(t *testing.T) {
 		})
 	}
 }
+
+// instance is one app instance's handle on a shared backend.
+type instance struct{ *refStore }
+
+func TestReferenceShared(t *testing.T) {
+	t.Parallel()
+	backend := newRefStore("")
+	sessiontest.TestSharedStore(t, func(t *testing.T) session.Store { return &instance{backend} })
+}

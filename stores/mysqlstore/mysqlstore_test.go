@@ -178,3 +178,14 @@ func TestOpenURL(t *testing.T) {
 		t.Fatalf("Find = found %v, error %v; want not found, no error", found, err)
 	}
 }
+
+func TestShared(t *testing.T) {
+	dsn := serverDSN(t)
+	sessiontest.TestSharedStore(t, func(t *testing.T) session.Store {
+		s, err := mysqlstore.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatalf("Open error: %v", err)
+		}
+		return s
+	})
+}

@@ -158,3 +158,14 @@ func BenchmarkLoadSave(b *testing.B) {
 	}
 	s.Delete(ctx, key)
 }
+
+func TestShared(t *testing.T) {
+	u := serverURL(t)
+	sessiontest.TestSharedStore(t, func(t *testing.T) session.Store {
+		s, err := postgresstore.Open(t.Context(), u)
+		if err != nil {
+			t.Fatalf("Open error: %v", err)
+		}
+		return s
+	})
+}

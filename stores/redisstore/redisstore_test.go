@@ -145,3 +145,15 @@ func BenchmarkLoadSave(b *testing.B) {
 		}
 	}
 }
+
+func TestShared(t *testing.T) {
+	u := serverURL(t)
+	prefix := randomPrefix(t)
+	sessiontest.TestSharedStore(t, func(t *testing.T) session.Store {
+		s, err := redisstore.Open(u, redisstore.WithPrefix(prefix))
+		if err != nil {
+			t.Fatalf("Open error: %v", err)
+		}
+		return s
+	})
+}

@@ -187,3 +187,14 @@ func benchmarkLoadSave(b *testing.B, s session.Store) {
 		}
 	}
 }
+
+func TestShared(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	sessiontest.TestSharedStore(t, func(t *testing.T) session.Store {
+		s, err := sqlitestore.New(path)
+		if err != nil {
+			t.Fatalf("New error: %v", err)
+		}
+		return s
+	})
+}
