@@ -1,0 +1,9 @@
+module github.com/wikiauth/mwoauth/integration
+
+go 1.25
+
+require github.com/wikiauth/mwoauth v0.0.0
+
+require github.com/go-chi/chi/v5 v5.5.0
+
+replace github.com/wikiauth/mwoauth => ..
