@@ -2,6 +2,7 @@ package mwoauthtest
 
 import (
 	"crypto/rsa"
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -37,8 +38,11 @@ type User struct {
 	Registered time.Time
 }
 
-// LogValue keeps the password out of logs.
+// String keeps the password out of logs and %v.
 func (u User) String() string { return "mwoauthtest.User{" + u.Name + "}" }
+
+// LogValue keeps the password out of slog output.
+func (u User) LogValue() slog.Value { return slog.StringValue(u.String()) }
 
 // Consumer is a registered OAuth application ("consumer" in Extension:OAuth).
 // OAuth 1 consumers use Key and Secret; OAuth 2 clients (Version 2) use the
@@ -93,6 +97,9 @@ type Consumer struct {
 
 // String keeps the secrets out of logs.
 func (c Consumer) String() string { return "mwoauthtest.Consumer{" + c.Name + " " + c.Key + "}" }
+
+// LogValue keeps the secrets out of slog output.
+func (c Consumer) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // ClientID returns the OAuth 2 client id (the consumer key).
 func (c *Consumer) ClientID() string { return c.Key }
