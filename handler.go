@@ -22,6 +22,8 @@ type Auth struct {
 	flow     flow
 	log      *slog.Logger
 	taken    *takenHandles
+	// misconfigLog limits the ERROR lines about a misconfigured consumer.
+	misconfigLog everyMinute
 }
 
 // pendingLogin is what a pending login remembers between /login and the
@@ -370,6 +372,11 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error) {
 	level := slog.LevelWarn
 	if h.Status >= 500 || errors.Is(err, ErrMisconfigured) {
 		level = slog.LevelError
+	}
+	if errors.Is(err, ErrMisconfigured) && !a.misconfigLog.allow(a.now()) {
+		// A misconfigured consumer fails every login: say so at ERROR
+		// once a minute, not once per request (SECURITY.md R6).
+		level = slog.LevelDebug
 	}
 	a.log.LogAttrs(r.Context(), level, "mwoauth: "+r.URL.Path+" failed",
 		slog.Int("status", h.Status), slog.String("error", redactError(err)))
