@@ -24,6 +24,9 @@ type Config struct {
 	// host (for development).
 	Wiki string
 	// ConsumerKey and ConsumerSecret are the consumer's credentials.
+	// ConsumerSecret is required, except that a consumer signing with
+	// RSASHA1 can sign requests without it; Identify always needs it, as
+	// MediaWiki signs the identify JWT with the consumer secret.
 	ConsumerKey    string
 	ConsumerSecret string
 	// Callback is the oauth_callback sent at initiate: "" or "oob" send
@@ -39,7 +42,8 @@ type Config struct {
 	// are never followed on signed requests: the client is copied with a
 	// CheckRedirect that stops at the first response.
 	HTTPClient *http.Client
-	// Signer signs requests; nil means HMACSHA1{}.
+	// Signer signs requests; nil means HMACSHA1{}. Use RSASHA1 for a
+	// consumer registered with an RSA public key.
 	Signer Signer
 	// Authenticate makes AuthorizationURL use Special:OAuth/authenticate
 	// (silent for identity-only consumers the user already approved)
@@ -69,8 +73,8 @@ func (c *Config) parsed() (*endpoints, error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil Config", ErrInvalidConfig)
 	}
-	if c.ConsumerKey == "" || c.ConsumerSecret == "" {
-		return nil, fmt.Errorf("%w: ConsumerKey and ConsumerSecret are required", ErrInvalidConfig)
+	if err := c.checkCredentials(); err != nil {
+		return nil, err
 	}
 	if c.UserAgent == "" {
 		return nil, fmt.Errorf("%w: UserAgent is required", ErrInvalidConfig)
@@ -101,6 +105,22 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkCredentials requires ConsumerKey, ConsumerSecret (unless the Signer
+// is RSA-SHA1, whose signatures do not use it) and a usable Signer.
+func (c *Config) checkCredentials() error {
+	if c.ConsumerKey == "" {
+		return fmt.Errorf("%w: ConsumerKey is required", ErrInvalidConfig)
+	}
+	s := c.signer()
+	if err := checkSigner(s); err != nil {
+		return err
+	}
+	if c.ConsumerSecret == "" && needsSecret(s) {
+		return fmt.Errorf("%w: ConsumerKey and ConsumerSecret are required", ErrInvalidConfig)
+	}
+	return nil
 }
 
 // callback returns the oauth_callback value to send.

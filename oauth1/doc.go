@@ -19,6 +19,15 @@
 // Then [Config.Client] or [Config.Transport] sign every API request with
 // the access token.
 //
+// # RSA-SHA1
+//
+// A consumer registered with a public RSA key signs with [RSASHA1] as
+// Config.Signer (RFC 5849 §3.4.3). Its signatures use neither the consumer
+// secret nor token secrets, and the token step answers the token secret
+// "__unused__", which works as any other. Identify still needs
+// ConsumerSecret: MediaWiki gives every consumer a secret at registration
+// and signs the identify JWT (HS256) with it, RSA or not.
+//
 // All endpoints are addressed as index.php?title=Special:OAuth/<step>, the
 // only form MediaWiki signs reliably, and requests ask for format=json.
 //

@@ -87,7 +87,9 @@ func (c *Config) AccessToken(ctx context.Context, rt *Token, callbackToken, veri
 
 // Identify performs Special:OAuth/identify with the access token at and
 // verifies the returned JWT fully (HS256 with the consumer secret; iss, aud,
-// iat, exp with Leeway, this request's own nonce, sub). A refused JWT is an
+// iat, exp with Leeway, this request's own nonce, sub). It needs
+// ConsumerSecret even with RSASHA1: MediaWiki signs the JWT with the
+// consumer's secret whatever the signature method. A refused JWT is an
 // *IdentityError (ErrIdentityInvalid); a wiki error is an *Error (e.g.
 // ErrAccessTokenNotFound for a bad or revoked token).
 func (c *Config) Identify(ctx context.Context, at *Token) (*Identity, error) {
@@ -98,6 +100,11 @@ func (c *Config) Identify(ctx context.Context, at *Token) (*Identity, error) {
 	e, err := c.parsed()
 	if err != nil {
 		return nil, err
+	}
+	if c.ConsumerSecret == "" {
+		// RSA-SHA1 consumers too: MediaWiki signs the JWT (HS256) with the
+		// consumer secret it issued at registration.
+		return nil, fmt.Errorf("%w: Identify needs ConsumerSecret, the key of the identify JWT (also for RSA-SHA1 consumers)", ErrInvalidConfig)
 	}
 	secrets := []string{c.ConsumerSecret, at.Key, at.Secret}
 	body, nonce, err := c.roundTrip(ctx, op, e.specialURL(op, Param{"format", "json"}), at, nil,

@@ -35,8 +35,8 @@ func (c *Config) Sign(req *http.Request, tok *Token) error {
 // sign is Sign with extra protocol parameters (oauth_callback,
 // oauth_verifier); it returns the oauth_nonce it used.
 func (c *Config) sign(req *http.Request, tok *Token, extra []Param) (string, error) {
-	if c.ConsumerKey == "" || c.ConsumerSecret == "" {
-		return "", fmt.Errorf("%w: ConsumerKey and ConsumerSecret are required", ErrInvalidConfig)
+	if err := c.checkCredentials(); err != nil {
+		return "", err
 	}
 	if req == nil || req.URL == nil {
 		return "", errors.New("oauth1: sign: request without URL")
