@@ -855,3 +855,47 @@ func TestClientRedacts(t *testing.T) {
 		}
 	}
 }
+
+// failingRT fails every request before sending it, as a signer that
+// refuses to sign does.
+type failingRT struct{ n atomic.Int64 }
+
+func (f *failingRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	f.n.Add(1)
+	return nil, errors.New("cannot sign")
+}
+
+func TestNetworkRetries(t *testing.T) {
+	// A transport that refuses is not retried.
+	rt := &failingRT{}
+	c, _ := mwapi.New("https://wiki.example.org/w", mwapi.WithUserAgent(testUA), mwapi.WithLogger(discard),
+		mwapi.WithHTTPClient(&http.Client{Transport: rt}), mwapi.WithBackoff(time.Millisecond))
+	if err := c.Get(context.Background(), url.Values{"action": {"query"}}, nil); err == nil || rt.n.Load() != 1 {
+		t.Errorf("err = %v after %d attempts; want an error after 1", err, rt.n.Load())
+	}
+	// A connection closed mid-response is retried for reads.
+	var h hits
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.add("x") == 1 {
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, `{"batch`)
+			return // the server closes the connection: unexpected EOF
+		}
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	if err := newClient(t, srv).Get(context.Background(), url.Values{"action": {"query"}}, nil); err != nil || h.get("x") != 2 {
+		t.Errorf("err = %v after %d attempts; want success after 2", err, h.get("x"))
+	}
+	// ... but not for writes.
+	var h2 hits
+	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h2.add("x")
+		w.Header().Set("Content-Length", "100")
+		io.WriteString(w, `{"edit`)
+	}))
+	defer srv2.Close()
+	if err := newClient(t, srv2).Post(context.Background(), url.Values{"action": {"edit"}}, nil); !errors.Is(err, mwapi.ErrBadResponse) || h2.get("x") != 1 {
+		t.Errorf("err = %v after %d attempts; want ErrBadResponse after 1", err, h2.get("x"))
+	}
+}

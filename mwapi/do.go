@@ -10,11 +10,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -232,10 +234,23 @@ func (c *Client) retryable(err error, read bool, attempt int) (time.Duration, bo
 		return 0, false
 	}
 	var te *transportError
-	if errors.As(err, &te) || errors.Is(err, ErrBadResponse) {
+	if (errors.As(err, &te) && isNetworkError(te.err)) || errors.Is(err, ErrBadResponse) {
 		return c.backoff(attempt), true
 	}
 	return 0, false
+}
+
+// isNetworkError reports failures of the connection itself (refused, reset,
+// closed early, timed out), not of the request's preparation: a signing
+// transport that refuses to sign is not retried.
+func isNetworkError(err error) bool {
+	if ue, ok := err.(*url.Error); ok {
+		err = ue.Err
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
 func (c *Client) backoff(attempt int) time.Duration {
