@@ -576,7 +576,7 @@ func TestRateLimitedBackoff(t *testing.T) {
 				io.WriteString(w, `{"ok":true}`)
 			}))
 			defer srv.Close()
-			c := newClient(t, srv, mwapi.WithBackoff(20*time.Millisecond))
+			c := newClient(t, srv, mwapi.WithBackoff(20*time.Millisecond), mwapi.WithRetry(4, 10*time.Second))
 			if _, err := c.Do(context.Background(), method, url.Values{"action": {"query"}}); err != nil {
 				t.Fatal(err)
 			}
@@ -588,6 +588,18 @@ func TestRateLimitedBackoff(t *testing.T) {
 			}
 		})
 	}
+	t.Run("interactive default: one retry", func(t *testing.T) {
+		var h hits
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.add("x")
+			io.WriteString(w, `{"error":{"code":"ratelimited","info":"slow down"}}`)
+		}))
+		defer srv.Close()
+		err := newClient(t, srv).Get(context.Background(), url.Values{"action": {"query"}}, nil)
+		if !errors.Is(err, mwapi.ErrRateLimited) || h.get("x") != 2 {
+			t.Errorf("err = %v after %d attempts; want ErrRateLimited after 2", err, h.get("x"))
+		}
+	})
 	t.Run("bounded", func(t *testing.T) {
 		var h hits
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -277,9 +277,12 @@ func (c *Client) attempt(ctx context.Context, r *request) (*Response, error) {
 		return nil, fmt.Errorf("mwapi: waiting for a request slot: %w", err)
 	}
 	defer release()
-	if c.cfg.timeout > 0 {
+	if d := c.cfg.timeout; d > 0 {
+		if r.multipart != nil {
+			d = max(d, 2*time.Minute)
+		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
 	req, err := c.newHTTPRequest(ctx, r)

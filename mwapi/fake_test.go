@@ -206,7 +206,7 @@ func TestFakeMaxLag(t *testing.T) {
 
 // TestFakeRateLimited: ratelimited edits are retried with back-off.
 func TestFakeRateLimited(t *testing.T) {
-	wiki, c, _ := fakeWiki(t, mwapi.WithBackoff(20*time.Millisecond))
+	wiki, c, _ := fakeWiki(t, mwapi.WithBackoff(20*time.Millisecond), mwapi.WithRetry(4, 10*time.Second))
 	wiki.RateLimit("edit", 2)
 	start := time.Now()
 	if err := c.PostWithToken(context.Background(), "csrf", url.Values{"action": {"edit"}, "title": {"Sandbox"}, "appendtext": {"+"}}, nil); err != nil {

@@ -41,11 +41,11 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		maxBytes:     16 << 20,
-		maxAttempts:  4,
-		maxRetryTime: 60 * time.Second,
+		maxAttempts:  2,
+		maxRetryTime: 20 * time.Second,
 		backoffBase:  time.Second,
 		concurrency:  1,
-		timeout:      30 * time.Second,
+		timeout:      10 * time.Second,
 		maxBatches:   1000,
 		chunkSize:    4 << 20,
 	}
@@ -108,9 +108,10 @@ func WithMaxResponseBytes(n int64) Option {
 	})
 }
 
-// WithRetry bounds retries: at most attempts tries of one call (default 4; 1
-// means no retry) and at most total time for all of them including waits
-// (default 60 s). Reads are retried on maxlag, ratelimited, readonly, HTTP
+// WithRetry bounds retries: at most attempts tries of one call and at most
+// total time for all of them including waits. The interactive default is 2
+// attempts within 20 s (one retry, as a web request can afford);
+// Background sets 10 within 10 minutes. 1 means no retry. Reads are retried on maxlag, ratelimited, readonly, HTTP
 // 429 and 5xx and network errors; writes only on the server-declared
 // transient errors maxlag, ratelimited and readonly (the request was refused
 // before anything was done). The OAuth 1 "Nonce already used" error is
@@ -172,8 +173,9 @@ func WithWarnings(f func(ctx context.Context, w []Warning)) Option {
 	return optionFunc(func(c *config) { c.warnings = f })
 }
 
-// WithTimeout bounds each HTTP attempt (default 30 s; 0 or less: no
-// per-attempt bound, only the context's).
+// WithTimeout bounds each HTTP attempt (default 10 s; uploads get at least
+// 2 minutes per request; 0 or less: no per-attempt bound, only the
+// context's).
 func WithTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.timeout = d })
 }
