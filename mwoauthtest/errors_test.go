@@ -372,3 +372,32 @@ func allow(t *testing.T, s *mwoauthtest.Server, consumerKey, rt string) url.Valu
 	}
 	return loc.Query()
 }
+
+// loginBrowser returns a client with a cookie jar in which Alice is logged in.
+func loginBrowser(t *testing.T, s *mwoauthtest.Server) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := s.Client()
+	c.Jar = jar
+	resp, err := c.Get(s.ScriptPath() + "/index.php?title=Special:UserLogin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readAll(t, resp)
+	m := regexp.MustCompile(`name="wpLoginToken" type="hidden" value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no login token in %s", page)
+	}
+	resp, err = c.PostForm(s.ScriptPath()+"/index.php?title=Special:UserLogin", url.Values{
+		"title": {"Special:UserLogin"}, "wpName": {"Alice"}, "wpPassword": {"AlicePass-12345"},
+		"wpLoginToken": {htmlUnescape(m[1])}, "wploginattempt": {"Log in"}, "authAction": {"login"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("login: status %d", resp.StatusCode)
+	}
+	return c, resp.Header.Get("Location")
+}

@@ -107,6 +107,8 @@ func (s *Server) route(r *http.Request, body []byte) (Endpoint, http.HandlerFunc
 			return EndpointAuthenticate, func(w http.ResponseWriter, r *http.Request) { s.handleAuthorize(w, r, "authenticate") }
 		case "approve":
 			return EndpointOAuth2Approve, s.handleApprove
+		case "rest redirect":
+			return EndpointIndex, s.handleRestRedirect
 		}
 	case "special:userlogin":
 		return EndpointLogin, s.handleLogin
