@@ -208,6 +208,7 @@ type Warning struct {
 	Text   string
 }
 
+// String renders the warning as "module: code: text".
 func (w Warning) String() string {
 	if w.Code != "" {
 		return w.Module + ": " + w.Code + ": " + w.Text
