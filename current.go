@@ -67,10 +67,13 @@ func (a *Auth) Client(r *http.Request) (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := st.snapshot()
-	if !d.loggedIn() {
+	if !st.snapshot().loggedIn() {
 		return nil, ErrNotLoggedIn
 	}
+	if err := a.freshen(r.Context(), st); err != nil {
+		return nil, err
+	}
+	d := st.snapshot()
 	return a.flow.client(st, &d)
 }
 

@@ -1,3 +1,5 @@
 module github.com/wikiauth/mwoauth
 
 go 1.25
+
+require golang.org/x/oauth2 v0.36.0

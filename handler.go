@@ -83,6 +83,10 @@ func New(cfg Config) (*Auth, error) {
 			return nil, err
 		}
 		a.flow = f
+		if s.SessionStore == nil {
+			a.log.LogAttrs(context.Background(), slog.LevelWarn,
+				"mwoauth: OAuth 2.0 with the cookie session store: every refresh rotates the tokens in one browser's cookie, so an app on several instances must use a server-side SessionStore (one instance is fine)")
+		}
 	}
 	return a, nil
 }
@@ -176,6 +180,10 @@ func (a *Auth) RequireLogin(h http.Handler) http.Handler {
 			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 			return
 		}
+		// An OAuth 2 token due for refresh is refreshed here; a refresh
+		// the wiki refuses ends the session, and the user is sent to log
+		// in again like any anonymous user (once: the session is gone).
+		_ = a.freshen(r.Context(), st)
 		if st.snapshot().loggedIn() {
 			h.ServeHTTP(w, r)
 			return

@@ -66,10 +66,13 @@ func (a *Auth) RequestInto(r *http.Request, params url.Values, out any, opts ...
 	if err != nil {
 		return err
 	}
-	d := st.snapshot()
-	if !d.loggedIn() {
+	if !st.snapshot().loggedIn() {
 		return ErrNotLoggedIn
 	}
+	if err := a.freshen(r.Context(), st); err != nil {
+		return err
+	}
+	d := st.snapshot()
 	var rc requestConfig
 	for _, o := range opts {
 		o.applyRequest(&rc)
@@ -110,6 +113,10 @@ func (a *Auth) RequestInto(r *http.Request, params url.Values, out any, opts ...
 	if err != nil && (errors.Is(err, mwapi.ErrTokenRevoked) || errors.Is(err, mwapi.ErrNotLoggedIn)) {
 		st.end()
 		return fmt.Errorf("%w: %w", ErrTokenRevoked, err)
+	}
+	if err != nil && errors.Is(err, ErrTokenRevoked) {
+		// The OAuth 2 transport's refresh was refused (the session ended).
+		st.end()
 	}
 	return err
 }

@@ -220,3 +220,33 @@ func (w *sessionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // now returns the configured clock's time.
 func (a *Auth) now() time.Time { return a.cfg.Now() }
+
+// reloadTokens re-reads the session from a server-side store, with this
+// request's changes replayed on top, so that a token another instance
+// stored meanwhile is seen. ok is false with the cookie store, for a
+// session never saved, and when the read fails.
+func (st *reqState) reloadTokens() (sessionData, bool) {
+	if st.a.cfg.SessionStore == nil {
+		return sessionData{}, false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.sess == nil || st.sent {
+		return sessionData{}, false
+	}
+	if err := st.a.sessions.Reload(st.ctx, st.sess); err != nil {
+		return sessionData{}, false
+	}
+	var d sessionData
+	if b := st.sess.Data(); len(b) > 0 {
+		if json.Unmarshal(b, &d) != nil {
+			return sessionData{}, false
+		}
+	}
+	for _, f := range st.edits {
+		f(&d)
+	}
+	st.data = d
+	st.dirty = len(st.edits) > 0
+	return d, true
+}
