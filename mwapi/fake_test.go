@@ -440,3 +440,50 @@ func (c *countingListenerFake) listen(t *testing.T) net.Listener {
 	c.Listener = l
 	return &c.countingListener
 }
+
+// bearerRT adds an OAuth 2 bearer token, as golang.org/x/oauth2's
+// Transport does.
+type bearerRT struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b bearerRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	r2 := r.Clone(r.Context())
+	r2.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r2)
+}
+
+// TestFakeBearer: the same client over an OAuth 2 bearer token; a garbage
+// token is ErrTokenRevoked.
+func TestFakeBearer(t *testing.T) {
+	wiki := mwoauthtest.Start(t)
+	cons := wiki.AddConsumer(mwoauthtest.Consumer{Version: 2, OwnerOnly: true, Owner: "Alice", Confidential: true,
+		Grants: []string{"basic", "editpage", "createeditmovepage"}})
+	if cons.AccessToken == "" {
+		t.Fatal("owner-only OAuth 2 client without an access token")
+	}
+	newBearer := func(tok string) *mwapi.Client {
+		c, err := mwapi.New(wiki.ScriptPath(), mwapi.WithUserAgent(testUA), mwapi.WithLogger(discard),
+			mwapi.WithHTTPClient(&http.Client{Transport: bearerRT{tok, mwapi.NewTransport(0)}}),
+			mwapi.WithCredentialID("bearer-"+tok[:4]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := newBearer(cons.AccessToken)
+	ctx := context.Background()
+	var res struct{ Edit struct{ Result string } }
+	if err := c.PostWithToken(ctx, "csrf", url.Values{"action": {"edit"}, "title": {"Bearer page"}, "text": {"via OAuth 2"}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := wiki.PageText("Bearer page"); res.Edit.Result != "Success" || text != "via OAuth 2" {
+		t.Errorf("edit %q, text %q", res.Edit.Result, text)
+	}
+	err := newBearer("garbage.token.here").Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}}, nil)
+	var apiErr *mwapi.APIError
+	if !errors.Is(err, mwapi.ErrTokenRevoked) || !errors.As(err, &apiErr) || !strings.Contains(apiErr.Info, "Invalid access token") {
+		t.Errorf("garbage bearer: %v; want ErrTokenRevoked (Invalid access token)", err)
+	}
+}
