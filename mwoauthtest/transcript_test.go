@@ -186,7 +186,12 @@ func replayWiki(t *testing.T, version, dir string, x *exchange) *mwoauthtest.Ser
 	s.AddUser(mwoauthtest.User{Name: "Admin", ID: 1, Password: "AdminPass-12345", Groups: []string{"sysop", "bureaucrat", "interface-admin"}, Registered: reg})
 	s.AddUser(mwoauthtest.User{Name: "Alice", ID: 3, Password: "AlicePass-12345", Email: "alice@example.org", Registered: reg})
 	for _, c := range w.Consumers {
-		if c.OAuthVersion != 1 {
+		if c.OAuthVersion == 2 {
+			s.AddConsumer(mwoauthtest.Consumer{
+				Name: c.Name, Version: 2, Key: c.Key, Secret: c.Secret, Callback: c.Callback,
+				Grants: c.Grants, OwnerOnly: c.OwnerOnly, Owner: c.Owner, Confidential: c.Confidential,
+				OAuth2GrantTypes: c.GrantTypes, Proposed: c.Stage == "proposed",
+			})
 			continue
 		}
 		s.AddConsumer(mwoauthtest.Consumer{
@@ -231,3 +236,5 @@ func send(t *testing.T, s *mwoauthtest.Server, x *exchange) (*http.Response, str
 }
 
 var versions = []string{"1.39", "1.43"}
+
+func osStat(dir, file string) (os.FileInfo, error) { return os.Stat(filepath.Join(dir, file)) }
