@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,7 +29,7 @@ const (
 )
 
 // WithRSAKey sets the key that signs OAuth 2 access tokens (default: a
-// new 2048-bit key, made when the first OAuth 2 client is added).
+// 2048-bit key made once per process).
 func WithRSAKey(k *rsa.PrivateKey) Option { return func(s *Server) { s.rsaKey = k } }
 
 // oauth2State holds the OAuth 2 side of the wiki.
@@ -70,13 +71,21 @@ func (s *Server) o2() *oauth2State {
 	return s.oauth2
 }
 
+// sharedKey is the default signing key, made once per process and then
+// never changed: generating a 2048-bit key for every test server would
+// make test suites slow (seconds under -race). Tokens of one server are
+// still unknown to another (each keeps its own token table).
+var sharedKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic("mwoauthtest: generating the RSA key: " + err.Error())
+	}
+	return k
+})
+
 func (s *Server) key() *rsa.PrivateKey {
 	if s.rsaKey == nil {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic("mwoauthtest: generating the RSA key: " + err.Error())
-		}
-		s.rsaKey = k
+		s.rsaKey = sharedKey()
 	}
 	return s.rsaKey
 }

@@ -229,4 +229,3 @@ func TestOAuth2Replay(t *testing.T) {
 		}
 	}
 }
-
