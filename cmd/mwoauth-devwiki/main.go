@@ -14,7 +14,10 @@
 // A -consumer value is a comma-separated list of key=value pairs: name,
 // key, secret, callback, prefix (true/false), grants (separated by |),
 // owner, owner-only (true/false), proposed (true/false), access-key,
-// access-secret, version (1 or 2).
+// access-secret, version (1 or 2), confidential (true/false; OAuth 2).
+// The defaults also include a confidential and a public OAuth 2 client
+// (redirect URI http://127.0.0.1:5000/oauth-callback), listed with
+// oauth_version 2, client_id, client_secret and confidential.
 //
 // With -json the first line on stdout, printed once the port is bound, is
 // one JSON object: {"url": script path, "consumers": [...], "users": [...]}.

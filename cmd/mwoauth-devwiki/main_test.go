@@ -80,6 +80,17 @@ func TestDevwiki(t *testing.T) {
 		t.Errorf("owner-only consumer = %+v", bot)
 	}
 
+	var o2 []consumerJSON
+	for _, c := range info.Consumers {
+		if c.OAuthVersion == 2 {
+			o2 = append(o2, c)
+		}
+	}
+	if len(o2) != 2 || o2[0].ClientID == "" || o2[0].ClientSecret == "" || o2[0].Confidential == nil || !*o2[0].Confidential ||
+		o2[1].ClientSecret != "" || o2[1].Confidential == nil || *o2[1].Confidential || o2[1].Callback != "http://127.0.0.1:5000/oauth-callback" {
+		t.Errorf("OAuth 2 clients = %+v; want a confidential and a public one", o2)
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cfg := &oauth1.Config{Wiki: info.URL, ConsumerKey: app.Key, ConsumerSecret: app.Secret, UserAgent: "devwiki-test/1.0 (test@example.org)"}
