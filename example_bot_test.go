@@ -72,3 +72,25 @@ func Example_ownerOnlyBot() {
 	// edit: Success Test page 01
 	// "Test page.\n* checked by AliceBot"
 }
+
+// An owner-only OAuth 2.0 client is a bot's login too: one bearer token,
+// shown once at registration, that never expires.
+func Example_ownerOnlyBotOAuth2() {
+	wiki := mwoauthtest.NewServer()
+	defer wiki.Close()
+	c := wiki.AddConsumer(mwoauthtest.Consumer{
+		Name: "AliceBot2", Version: 2, OwnerOnly: true, Owner: "Alice",
+		Grants: []string{"basic", "editpage"},
+	})
+
+	client, err := mwoauth.OwnerOnlyOAuth2(wiki.ScriptPath(), c.AccessToken, botUA)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := runBot(context.Background(), client, "Test page 02"); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// logged in as Alice
+	// edit: Success Test page 02
+}

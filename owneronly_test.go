@@ -268,3 +268,47 @@ func TestOwnerOnlyNoSecretsInLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnerOnlyOAuth2: the fixed bearer token of an owner-only OAuth 2
+// client reads as the owner and edits; a token the wiki does not know
+// fails with mwapi.ErrTokenRevoked after one request.
+func TestOwnerOnlyOAuth2(t *testing.T) {
+	wiki, script, returned := cookieWiki(t)
+	c := wiki.AddConsumer(mwoauthtest.Consumer{Version: 2, OwnerOnly: true, Owner: "Alice", Grants: []string{"basic", "editpage"}})
+	if c.AccessToken == "" {
+		t.Fatal("the fake gave the owner-only OAuth 2 client no access token")
+	}
+	client, err := mwoauth.OwnerOnlyOAuth2(script, c.AccessToken, botUA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, err := whoAmI(t.Context(), client); err != nil || name != "Alice" {
+		t.Fatalf("userinfo = %q, %v; want Alice", name, err)
+	}
+	if err := edit(t.Context(), client, "Test page 04", "\nbearer bot"); err != nil {
+		t.Fatalf("edit: %v", err)
+	}
+	if text, _ := wiki.PageText("Test page 04"); !strings.HasSuffix(text, "\nbearer bot") {
+		t.Errorf("page text = %q", text)
+	}
+	if n := returned.Load(); n != 2 {
+		t.Errorf("%d requests returned the wiki's cookie; want 2 (all but the first of three)", n)
+	}
+
+	bad, err := mwoauth.OwnerOnlyOAuth2(script, "x"+c.AccessToken[1:], botUA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := wiki.Requests(mwoauthtest.EndpointAPI)
+	_, err = whoAmI(t.Context(), bad)
+	var ae *mwapi.APIError
+	if !errors.Is(err, mwapi.ErrTokenRevoked) || !errors.As(err, &ae) || ae.Code != "mwoauth-invalid-authorization" {
+		t.Fatalf("userinfo with a bad token = %v; want mwapi.ErrTokenRevoked from mwoauth-invalid-authorization", err)
+	}
+	if got := wiki.Requests(mwoauthtest.EndpointAPI) - n; got != 1 {
+		t.Errorf("%d api.php requests; want 1", got)
+	}
+	if strings.Contains(err.Error(), c.AccessToken[1:20]) {
+		t.Errorf("error shows the token: %v", err)
+	}
+}
