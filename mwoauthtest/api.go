@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // api.php. The dispatch is table-driven so that other files (api_*.go) can
@@ -602,6 +603,7 @@ func apiEdit(c *apiCall) (obj, *apiError) {
 		p.rev = s.nextRevID
 		s.nextRevID++
 		p.text = newText
+		p.modified = s.now().UTC().Truncate(time.Second)
 		res = append(res, kv{"result", "Success"}, kv{"pageid", p.id}, kv{"title", p.title},
 			kv{"contentmodel", "wikitext"}, kv{"oldrevid", old}, kv{"newrevid", p.rev}, kv{"newtimestamp", ts})
 	}

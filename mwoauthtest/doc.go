@@ -21,6 +21,18 @@
 //     continuation, the OAuth errors (mwoauth-invalid-authorization,
 //     readapidenied) with HTTP 200 and MediaWiki-API-Error; anonymous
 //     calls work as anonymous.
+//   - OAuth 2 (rest.php): /oauth2/authorize (307 to Special:OAuth/approve,
+//     or to the login form when anonymous; 302 back with code and state;
+//     a declined consent redirects with error=unauthorized_client and no
+//     state; bad clients, redirect URIs and response types get the real
+//     HTML error page), /oauth2/access_token (authorization_code with PKCE
+//     plain or S256, refresh_token with rotation that revokes the old
+//     access and refresh tokens at once, client_credentials for owner-only
+//     clients; credentials in the body or HTTP Basic; the transcripts'
+//     error bodies and statuses), RS256 access tokens with fractional
+//     iat/nbf/exp, /oauth2/resource/profile and /scopes, /v1/page, and
+//     bearer tokens on api.php. WithRefreshGracePeriod adds the newest
+//     development versions' grace period.
 //
 // Where MediaWiki 1.39 and 1.43 differ, the fake behaves as 1.43 unless
 // WithVersion(MW139) is given. Its bodies were checked byte for byte
@@ -49,7 +61,9 @@
 // password DefaultPassword, email alice@example.org); one approved
 // consumer (Consumer) with the grants basic, highvolume, editpage and
 // createeditmovepage and the callback DefaultCallback as a prefix, with a
-// random key and secret; 25 pages ("Main Page" and "Test page 01" to 24).
+// random key and secret; a confidential and a public OAuth 2 client
+// (OAuth2Client) with the same grants and DefaultCallback as redirect URI;
+// 25 pages ("Main Page" and "Test page 01" to 24).
 // WithoutDefaults starts empty (but for the pages).
 //
 // # Scripting

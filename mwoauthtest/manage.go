@@ -28,6 +28,26 @@ func (s *Server) seed() {
 		Grants:           []string{"basic", "highvolume", "editpage", "createeditmovepage"},
 	})
 	s.defaultKey = c.Key
+	grants := []string{"basic", "highvolume", "editpage", "createeditmovepage"}
+	s.default2 = s.addConsumerLocked(Consumer{Name: "mwoauthtest-oauth2", Version: 2, Confidential: true, Callback: DefaultCallback, Grants: grants}).Key
+	s.default2Public = s.addConsumerLocked(Consumer{Name: "mwoauthtest-oauth2-public", Version: 2, Callback: DefaultCallback, Grants: grants}).Key
+}
+
+// OAuth2Client returns a copy of a default OAuth 2 client: confidential
+// (with a secret) or public (none, PKCE required), redirect URI
+// DefaultCallback, grants basic, highvolume, editpage, createeditmovepage.
+// It is nil with WithoutDefaults.
+func (s *Server) OAuth2Client(confidential bool) *Consumer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.default2Public
+	if confidential {
+		k = s.default2
+	}
+	if c := s.consumers[k]; c != nil {
+		return c.clone()
+	}
+	return nil
 }
 
 func twoDigits(i int) string {

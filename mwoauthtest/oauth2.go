@@ -246,6 +246,11 @@ func (s *Server) routeREST(r *http.Request, path string, body []byte) (Endpoint,
 	case "/oauth2/resource/scopes":
 		return EndpointOAuth2Scopes, func(w http.ResponseWriter, r *http.Request) { s.handleOAuth2Resource(w, r, "scopes") }
 	}
+	if strings.HasPrefix(path, "/v1/page/") {
+		return EndpointREST, func(w http.ResponseWriter, r *http.Request) {
+			s.handleRESTPage(w, r, strings.TrimPrefix(path, "/v1/page/"))
+		}
+	}
 	return EndpointREST, func(w http.ResponseWriter, r *http.Request) {
 		restHeaders(w.Header(), s.version)
 		w.Header().Set("Content-Type", "application/json")
@@ -814,6 +819,46 @@ func (s *Server) handleOAuth2Resource(w http.ResponseWriter, r *http.Request, wh
 		h.Set("Cache-Control", "private,must-revalidate,s-maxage=0")
 	}
 	restHeaders(h, s.version)
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+// handleRESTPage is GET rest.php/v1/page/{title} (oauth2-16), with or
+// without a bearer token (a bad one is refused).
+func (s *Server) handleRESTPage(w http.ResponseWriter, r *http.Request, title string) {
+	if t, err := url.PathUnescape(title); err == nil {
+		title = t
+	}
+	s.mu.Lock()
+	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
+		if _, hint := s.checkBearer(strings.TrimPrefix(auth, "Bearer ")); hint != "" {
+			s.mu.Unlock()
+			s.writeOAuth2JSONError(w, &oauth2Err{status: 401, code: "access_denied", desc: descAccessDenied, hint: hint}, false)
+			return
+		}
+	}
+	p := s.pages[dbKey(title)]
+	var body []byte
+	var modified time.Time
+	if p != nil {
+		modified = p.modified
+		body = phpJSON(obj{{"id", p.id}, {"key", dbKey(p.title)}, {"title", p.title},
+			{"latest", obj{{"id", p.rev}, {"timestamp", p.modified.Format("2006-01-02T15:04:05Z")}}},
+			{"content_model", "wikitext"}, {"license", obj{{"url", ""}, {"title", ""}}}, {"source", p.text}}, jsonOpts{utf8: true})
+	}
+	s.mu.Unlock()
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	restHeaders(h, s.version)
+	if p == nil {
+		w.WriteHeader(http.StatusNotFound)
+		w.Write(phpJSON(obj{{"messageTranslations", obj{{"en", "The specified page (" + normalizeTitle(title) + ") does not exist"}}}, {"httpCode", 404}, {"httpReason", "Not Found"}}, jsonOpts{utf8: true}))
+		return
+	}
+	if s.version != MW139 {
+		h.Set("Cache-Control", "private,must-revalidate,s-maxage=0")
+	}
+	h.Set("Last-Modified", modified.Format(http.TimeFormat))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }

@@ -289,3 +289,30 @@ func TestOAuth2OwnerOnly(t *testing.T) {
 		t.Errorf("client_credentials for a normal client: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestOAuth2Defaults: the default confidential client works end to end,
+// and its token reads rest.php/v1/page; a bad bearer token is refused.
+func TestOAuth2Defaults(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	def := s.OAuth2Client(true)
+	pub := s.OAuth2Client(false)
+	if def == nil || def.Secret == "" || !def.Confidential || pub == nil || pub.Secret != "" || pub.Confidential || def.RedirectURI() != mwoauthtest.DefaultCallback {
+		t.Fatalf("default OAuth 2 clients: %v %v", def, pub)
+	}
+	c := o2client{def.ClientID(), def.ClientSecret(), def.RedirectURI()}
+	cb, err := s.Authorize(context.Background(), authorizeURL(s, c, "d", ""), "Alice", mwoauthtest.DefaultPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := redeem(t, s, c, cb.Query().Get("code"))
+	resp, body := bearerGet(t, s, "/rest.php/v1/page/Main_Page", tr.AccessToken)
+	if resp.StatusCode != 200 || !strings.HasPrefix(body, `{"id":1,"key":"Main_Page","title":"Main Page","latest":{"id":1,"timestamp":"`) {
+		t.Errorf("v1/page: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := bearerGet(t, s, "/rest.php/v1/page/Main_Page", "garbage.token.here"); resp.StatusCode != 401 {
+		t.Errorf("v1/page with a bad token: %d; want 401", resp.StatusCode)
+	}
+	if s2 := mwoauthtest.Start(t, mwoauthtest.WithoutDefaults()); s2.OAuth2Client(true) != nil || s2.Consumer() != nil {
+		t.Errorf("WithoutDefaults still has default consumers")
+	}
+}

@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 type page struct {
-	id, rev int
-	title   string
-	text    string
+	id, rev  int
+	title    string
+	text     string
+	modified time.Time
 }
 
 // normalizeTitle is a (main namespace) title as MediaWiki normalizes it:
@@ -37,6 +39,7 @@ func (s *Server) AddPage(title, text string) {
 	if p := s.pages[dbKey(title)]; p != nil {
 		p.text = text
 		p.rev = s.nextRevID
+		p.modified = s.now().UTC().Truncate(time.Second)
 		s.nextRevID++
 		return
 	}
@@ -54,7 +57,7 @@ func (s *Server) PageText(title string) (string, bool) {
 }
 
 func (s *Server) addPageLocked(title, text string) *page {
-	p := &page{id: s.nextPageID, rev: s.nextRevID, title: normalizeTitle(title), text: text}
+	p := &page{id: s.nextPageID, rev: s.nextRevID, title: normalizeTitle(title), text: text, modified: s.now().UTC().Truncate(time.Second)}
 	s.nextPageID++
 	s.nextRevID++
 	s.pages[dbKey(title)] = p

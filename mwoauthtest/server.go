@@ -114,28 +114,30 @@ type Server struct {
 	noDefaults bool
 	secret     []byte // signs CSRF tokens
 
-	mu           sync.Mutex
-	pinned       bool
-	clock        time.Time     // pinned time
-	offset       time.Duration // added to time.Now when not pinned
-	users        map[string]*User
-	nextUserID   int
-	consumers    map[string]*Consumer
-	consumerList []string // keys in order of registration
-	defaultKey   string
-	reqTokens    map[string]*requestToken
-	accTokens    map[string]*accessToken
-	grants       map[string]*accessToken // consumerKey|user → token
-	nonces       map[string]time.Time
-	sessions     map[string]*session
-	pages        map[string]*page
-	nextPageID   int
-	nextRevID    int
-	faults       map[Endpoint][]Fault
-	counts       map[Endpoint]int
-	refreshGrace time.Duration
-	oauth2       *oauth2State
-	rsaKey       *rsa.PrivateKey
+	mu             sync.Mutex
+	pinned         bool
+	clock          time.Time     // pinned time
+	offset         time.Duration // added to time.Now when not pinned
+	users          map[string]*User
+	nextUserID     int
+	consumers      map[string]*Consumer
+	consumerList   []string // keys in order of registration
+	defaultKey     string
+	default2       string // the default confidential OAuth 2 client
+	default2Public string
+	reqTokens      map[string]*requestToken
+	accTokens      map[string]*accessToken
+	grants         map[string]*accessToken // consumerKey|user → token
+	nonces         map[string]time.Time
+	sessions       map[string]*session
+	pages          map[string]*page
+	nextPageID     int
+	nextRevID      int
+	faults         map[Endpoint][]Fault
+	counts         map[Endpoint]int
+	refreshGrace   time.Duration
+	oauth2         *oauth2State
+	rsaKey         *rsa.PrivateKey
 }
 
 // NewServer starts a fake wiki on 127.0.0.1:0. The caller must Close it.
