@@ -51,6 +51,7 @@ type authCode struct {
 type o2access struct {
 	jti, client, user string
 	scopes            []string
+	notBefore         time.Time
 	expires           time.Time
 	revoked           bool
 }
@@ -161,7 +162,7 @@ func (s *Server) issueAccess(c *Consumer, user string, scopes []string, ttl time
 	if err != nil {
 		panic("mwoauthtest: RS256 signing: " + err.Error())
 	}
-	o.access[jti] = &o2access{jti: jti, client: c.Key, user: user, scopes: clone(scopes), expires: now.Add(ttl)}
+	o.access[jti] = &o2access{jti: jti, client: c.Key, user: user, scopes: clone(scopes), notBefore: now, expires: now.Add(ttl)}
 	return issued{token: signing + "." + enc.EncodeToString(sig), jti: jti}
 }
 
@@ -210,11 +211,15 @@ func (s *Server) checkBearer(tok string) (*o2access, string) {
 		return nil, "Access token could not be verified"
 	}
 	a := s.o2().access[claims.JTI]
-	if a == nil || a.revoked {
+	if a == nil {
 		return nil, "Access token has been revoked"
 	}
-	if !s.now().Before(a.expires) {
-		return nil, "Access token is invalid"
+	// League checks the time constraints (exp, nbf) before revocation.
+	if now := s.now(); !now.Before(a.expires) || now.Before(a.notBefore) {
+		return nil, "Access token could not be verified"
+	}
+	if a.revoked {
+		return nil, "Access token has been revoked"
 	}
 	return a, ""
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -314,5 +315,59 @@ func TestOAuth2Defaults(t *testing.T) {
 	}
 	if s2 := mwoauthtest.Start(t, mwoauthtest.WithoutDefaults()); s2.OAuth2Client(true) != nil || s2.Consumer() != nil {
 		t.Errorf("WithoutDefaults still has default consumers")
+	}
+}
+
+// TestOAuth2LoginAppAndExpiry: LoginApp works for an OAuth 2 app too
+// (app → rest.php authorize → login → approve → app); an access token
+// stops working when the fake's clock passes its expiry.
+func TestOAuth2LoginAppAndExpiry(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	var tok string
+	mux := http.NewServeMux()
+	var app *httptest.Server
+	var c o2client
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, authorizeURL(s, c, "app-state", ""), http.StatusFound)
+	})
+	mux.HandleFunc("GET /oauth-callback", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("state") != "app-state" {
+			http.Error(w, "state", http.StatusBadRequest)
+			return
+		}
+		resp, body := postToken(t, s, url.Values{"grant_type": {"authorization_code"}, "code": {r.URL.Query().Get("code")}, "redirect_uri": {c.redirect},
+			"client_id": {c.id}, "client_secret": {c.secret}, "code_verifier": {verifier}}, nil)
+		var tr tokenResp
+		if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &tr) != nil {
+			http.Error(w, "token", http.StatusBadGateway)
+			return
+		}
+		tok = tr.AccessToken
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "1", Path: "/"})
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("home")) })
+	app = httptest.NewServer(mux)
+	defer app.Close()
+	cl := s.AddConsumer(mwoauthtest.Consumer{Name: "o2web", Version: 2, Confidential: true, Callback: app.URL + "/oauth-callback", Grants: []string{"basic"}})
+	c = o2client{cl.Key, cl.Secret, cl.Callback}
+
+	hc, err := s.LoginApp(context.Background(), app.URL+"/login", "Alice", mwoauthtest.DefaultPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(app.URL)
+	if len(hc.Jar.Cookies(u)) == 0 || tok == "" {
+		t.Fatal("no app session after LoginApp")
+	}
+	if resp, _ := bearerGet(t, s, "/rest.php/oauth2/resource/profile", tok); resp.StatusCode != 200 {
+		t.Errorf("profile: %d", resp.StatusCode)
+	}
+	s.Advance(3601 * time.Second)
+	if resp, body := bearerGet(t, s, "/rest.php/oauth2/resource/profile", tok); resp.StatusCode != 401 || !strings.Contains(body, `"hint":"Access token could not be verified"`) {
+		t.Errorf("expired token on profile: %d %s", resp.StatusCode, body)
+	}
+	if _, body := bearerGet(t, s, "/api.php?action=query&meta=userinfo&format=json", tok); !strings.Contains(body, `"code":"mwoauth-invalid-authorization"`) {
+		t.Errorf("expired token on api.php: %s", body)
 	}
 }

@@ -112,6 +112,8 @@ func (s *Server) route(r *http.Request, body []byte) (Endpoint, http.HandlerFunc
 			return EndpointOAuth2Approve, s.handleApprove
 		case "rest redirect":
 			return EndpointIndex, s.handleRestRedirect
+		case "verified":
+			return EndpointIndex, s.handleVerified
 		}
 	case "special:userlogin":
 		return EndpointLogin, s.handleLogin
@@ -136,4 +138,15 @@ func (s *Server) handleView(w http.ResponseWriter, r *http.Request, title string
 		return
 	}
 	s.writePage(w, http.StatusOK, t, "<p>"+html.EscapeString(text)+"\n</p>")
+}
+
+// handleVerified is Special:OAuth/verified, where an "oob" consumer without
+// a callback URL sends the user: it shows the verification code.
+func (s *Server) handleVerified(w http.ResponseWriter, r *http.Request) {
+	v := r.FormValue("oauth_verifier")
+	if v == "" {
+		s.writeErrorPage(w, http.StatusOK, "No verification code was given.")
+		return
+	}
+	s.writePage(w, http.StatusOK, "OAuth", "<p>To complete the process, provide this verification value to the application: <span id=\"mw-mwoauth-verifier\">"+html.EscapeString(v)+"</span>\n</p>")
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -186,11 +187,21 @@ func (s *Server) Start() {
 }
 
 // Start starts a fake wiki for a test and closes it when the test ends.
+// The server's own error log (e.g. a broken connection) goes to t.Log.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := NewServer(opts...)
+	s := NewUnstartedServer(opts...)
+	s.ts.Config.ErrorLog = log.New(testWriter{t}, "mwoauthtest: ", 0)
+	s.Start()
 	t.Cleanup(s.Close)
 	return s
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 // Close shuts the server down and blocks until its requests are done.
