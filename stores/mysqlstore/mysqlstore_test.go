@@ -189,3 +189,16 @@ func TestShared(t *testing.T) {
 		return s
 	})
 }
+
+// TestLogin: whole logins through two mwoauth instances on one MariaDB; the
+// restart opens a new connection pool.
+func TestLogin(t *testing.T) {
+	dsn := serverDSN(t)
+	sessiontest.TestLogin(t, func(t *testing.T) session.Store {
+		s, err := mysqlstore.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatalf("Open error: %v", err)
+		}
+		return s
+	})
+}

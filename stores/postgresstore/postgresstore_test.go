@@ -169,3 +169,16 @@ func TestShared(t *testing.T) {
 		return s
 	})
 }
+
+// TestLogin: whole logins through two mwoauth instances on one PostgreSQL;
+// the restart opens a new connection pool.
+func TestLogin(t *testing.T) {
+	u := serverURL(t)
+	sessiontest.TestLogin(t, func(t *testing.T) session.Store {
+		s, err := postgresstore.Open(t.Context(), u)
+		if err != nil {
+			t.Fatalf("Open error: %v", err)
+		}
+		return s
+	})
+}

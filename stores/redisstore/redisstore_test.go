@@ -157,3 +157,17 @@ func TestShared(t *testing.T) {
 		return s
 	})
 }
+
+// TestLogin: whole logins through two mwoauth instances on one Redis; the
+// restart opens a new client with the same prefix.
+func TestLogin(t *testing.T) {
+	u := serverURL(t)
+	prefix := randomPrefix(t)
+	sessiontest.TestLogin(t, func(t *testing.T) session.Store {
+		s, err := redisstore.Open(u, redisstore.WithPrefix(prefix))
+		if err != nil {
+			t.Fatalf("Open error: %v", err)
+		}
+		return s
+	})
+}

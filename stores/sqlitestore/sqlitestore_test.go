@@ -198,3 +198,16 @@ func TestShared(t *testing.T) {
 		return s
 	})
 }
+
+// TestLogin: whole logins through two mwoauth instances on one database
+// file; the restart opens a new Store on the same file.
+func TestLogin(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "login.db")
+	sessiontest.TestLogin(t, func(t *testing.T) session.Store {
+		s, err := sqlitestore.New(path)
+		if err != nil {
+			t.Fatalf("New error: %v", err)
+		}
+		return s
+	})
+}
