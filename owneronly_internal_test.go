@@ -1,12 +1,16 @@
 package mwoauth
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/wikiauth/mwoauth/mwoauthtest"
 )
 
 type closeTracker struct {
@@ -63,4 +67,41 @@ func TestOwnerOnlyBearer(t *testing.T) {
 	if _, err := failing.RoundTrip(req); err == nil || !body.closed.Load() {
 		t.Errorf("RoundTrip without a token = %v, body closed %v; want an error and a closed body", err, body.closed.Load())
 	}
+}
+
+// TestClientCredentialsSource: a token is fetched again ahead of its expiry
+// (within x/oauth2's 10 s margin), a refused token is replaced, and a
+// refusal of a token already replaced by another caller fetches nothing.
+func TestClientCredentialsSource(t *testing.T) {
+	wiki := mwoauthtest.Start(t)
+	c := wiki.AddConsumer(mwoauthtest.Consumer{Version: 2, OwnerOnly: true, Owner: "Alice"})
+	src := newCCSource(wiki.ScriptPath(), c.Key, c.Secret, "cc-test/1.0 (test@example.org)")
+	fetches := func() int { return wiki.Requests(mwoauthtest.EndpointOAuth2Token) }
+	t1, err := src.token(t.Context(), "")
+	if err != nil || fetches() != 1 {
+		t.Fatalf("first token: %v, %d fetches", err, fetches())
+	}
+	if t2, _ := src.token(t.Context(), ""); t2 != t1 || fetches() != 1 {
+		t.Errorf("a valid token was fetched again (%d fetches)", fetches())
+	}
+	src.tok.Expiry = time.Now().Add(5 * time.Second)
+	t3, err := src.token(t.Context(), "")
+	if err != nil || t3 == t1 || fetches() != 2 {
+		t.Errorf("token 5 s before expiry: %v, new %v, %d fetches; want a new token", err, t3 != t1, fetches())
+	}
+	if t4, _ := src.token(t.Context(), t1); t4 != t3 || fetches() != 2 {
+		t.Errorf("a refusal of an old token fetched again (%d fetches)", fetches())
+	}
+	t5, err := src.token(t.Context(), t3)
+	if err != nil || t5 == t3 || fetches() != 3 {
+		t.Errorf("refused current token: %v, new %v, %d fetches; want a new token", err, t5 != t3, fetches())
+	}
+	// A caller waiting for the token ends with its context.
+	src.sem <- struct{}{}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := src.token(ctx, ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("token while another fetch runs, past the deadline = %v", err)
+	}
+	<-src.sem
 }
