@@ -118,7 +118,7 @@ func (s *Server) addConsumerLocked(c Consumer) *Consumer {
 	if nc.Key == "" {
 		nc.Key = randHex(32)
 	}
-	if nc.Secret == "" && nc.RSAPublicKey == nil && (nc.Version == 1 || nc.Confidential || nc.OwnerOnly) {
+	if nc.Secret == "" && (nc.Version == 1 || nc.Confidential || nc.OwnerOnly) {
 		nc.Secret = randHex(40)
 	}
 	if nc.Owner == "" {

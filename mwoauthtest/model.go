@@ -55,11 +55,13 @@ type Consumer struct {
 	// Key is the consumer key (OAuth 2: the client id). Empty means random.
 	Key string
 	// Secret is the consumer secret (OAuth 2: the client secret). Empty
-	// means random (an OAuth 1 consumer with RSAPublicKey has none).
+	// means random; every OAuth 1 consumer has one, RSA or not, as
+	// MediaWiki issues one at registration (it signs the identify JWT).
+	// A public OAuth 2 client has none.
 	Secret string
 	// RSAPublicKey, when set, makes this an RSA-SHA1 OAuth 1 consumer: its
-	// requests are verified with this key and the token step answers
-	// secret "__unused__".
+	// RSA-SHA1 signatures are verified with this key and the token step
+	// answers the token secret "__unused__".
 	RSAPublicKey *rsa.PublicKey
 	// Callback is the registered callback URL (OAuth 2: the redirect URI).
 	Callback string

@@ -343,7 +343,7 @@ func (s *Server) token(o *oauthRequest) (*accessToken, bool, *oauthErr) {
 		return nil, false, errAccessMissing
 	}
 	t.usedAt = s.now()
-	return at, c.RSAPublicKey != nil && c.Secret == "", nil
+	return at, c.RSAPublicKey != nil, nil
 }
 
 // verifyAccess is OAuthServer::verify_request with an access token.

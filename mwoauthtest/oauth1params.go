@@ -253,9 +253,6 @@ func (o *oauthRequest) checkSignature(c *Consumer, tokenSecret string) bool {
 	base := o.baseString()
 	switch o.get("oauth_signature_method") {
 	case "HMAC-SHA1":
-		if c.RSAPublicKey != nil && c.Secret == "" {
-			return false
-		}
 		mac := hmac.New(sha1.New, []byte(oauth1.HMACKey(c.Secret, tokenSecret)))
 		mac.Write([]byte(base))
 		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))

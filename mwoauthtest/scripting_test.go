@@ -2,6 +2,8 @@ package mwoauthtest_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"io"
 	"net/http"
@@ -304,5 +306,34 @@ func TestConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestRSAConsumer: an RSA-SHA1 consumer's signatures are checked with its
+// public key; the token step answers secret "__unused__"; identify's JWT
+// is signed with the consumer secret it was issued.
+func TestRSAConsumer(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.AddConsumer(mwoauthtest.Consumer{Name: "rsa", RSAPublicKey: &key.PublicKey, Callback: mwoauthtest.DefaultCallback, CallbackIsPrefix: true})
+	if c.Secret == "" {
+		t.Fatal("RSA consumer without a consumer secret")
+	}
+	cfg := config(s, c, "")
+	cfg.Signer = oauth1.RSASHA1{Key: key}
+	at, _ := handshake(t, s, cfg)
+	if at.Secret != "__unused__" {
+		t.Errorf("token secret = %q; want __unused__", at.Secret)
+	}
+	if id, err := cfg.Identify(context.Background(), at); err != nil || id.Username != "Alice" {
+		t.Errorf("Identify = %v, %v", id, err)
+	}
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	cfg.Signer = oauth1.RSASHA1{Key: other}
+	if _, err := cfg.RequestToken(context.Background()); !errors.Is(err, oauth1.ErrInvalidSignature) {
+		t.Errorf("signed with another key: %v; want ErrInvalidSignature", err)
 	}
 }
