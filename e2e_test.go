@@ -3,6 +3,8 @@ package mwoauth_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,9 +26,71 @@ import (
 
 const testUA = "mwoauth-tests/1.0 (https://example.org; test@example.org)"
 
+// The end-to-end tests run as one table over both protocols: every test
+// that applies to both runs for both, the OAuth 1.0a-only and OAuth
+// 2.0-only ones for theirs.
+var (
+	both       = []mwoauth.Protocol{mwoauth.OAuth1, mwoauth.OAuth2}
+	onlyOAuth2 = []mwoauth.Protocol{mwoauth.OAuth2}
+)
+
+var e2eTests = []struct {
+	name   string
+	protos []mwoauth.Protocol
+	run    func(t *testing.T, p mwoauth.Protocol)
+}{
+	{"EndToEnd", both, testEndToEnd},
+	{"LoggedInUserWithNextSkipsWiki", both, testLoggedInUserWithNextSkipsWiki},
+	{"NextValidation", both, testNextValidation},
+	{"LogoutCSRF", both, testLogoutCSRF},
+	{"CallbackOtherBrowser", both, testCallbackOtherBrowser},
+	{"CallbackReplayAndExpiry", both, testCallbackReplayAndExpiry},
+	{"ParallelCallbacksOneExchange", both, testParallelCallbacksOneExchange},
+	{"SessionFixation", both, testSessionFixation},
+	{"PendingLoginsBounded", both, testPendingLoginsBounded},
+	{"MalformedCallbacks", both, testMalformedCallbacks},
+	{"HostHeaderIgnored", both, testHostHeaderIgnored},
+	{"TamperedSessionCookie", both, testTamperedSessionCookie},
+	{"CookieAttributesHTTPS", both, testCookieAttributesHTTPS},
+	{"LargeIdentityFitsCookie", both, testLargeIdentityFitsCookie},
+	{"CookieReplayAndMaxAge", both, testCookieReplayAndMaxAge},
+	{"ServerStoreLogoutKillsCopies", both, testServerStoreLogoutKillsCopies},
+	{"RevokedToken", both, testRevokedToken},
+	{"FailedCallbackKeepsSession", both, testFailedCallbackKeepsSession},
+	{"WikiUnavailable", both, testWikiUnavailable},
+	{"MisconfiguredConsumer", both, testMisconfiguredConsumer},
+	{"BlockedAndHiddenUsers", both, testBlockedAndHiddenUsers},
+	{"NotWrapped", both, testNotWrapped},
+	{"AppValues", both, testAppValues},
+	{"MountedUnderBasePath", both, testMountedUnderBasePath},
+	{"LoginAppHelper", both, testLoginAppHelper},
+	{"CustomErrorHandler", both, testCustomErrorHandler},
+	{"MediaWiki139", both, testMediaWiki139},
+
+	{"StateMismatch", onlyOAuth2, testOAuth2StateMismatch},
+	{"PKCE", onlyOAuth2, testOAuth2PKCE},
+	{"DeclinedConsent", onlyOAuth2, testOAuth2Declined},
+	{"ConcurrentRefresh", onlyOAuth2, testOAuth2ConcurrentRefresh},
+	{"RefreshAfterRefusedAccessToken", onlyOAuth2, testOAuth2RefreshAfter401},
+	{"RefreshRefused", onlyOAuth2, testOAuth2RefreshRefused},
+	{"RefreshNetworkRetry", onlyOAuth2, testOAuth2RefreshNetworkRetry},
+	{"RefreshPersistsAcrossRestart", onlyOAuth2, testOAuth2RefreshPersistsAcrossRestart},
+	{"PublicClient", onlyOAuth2, testOAuth2PublicClient},
+	{"CookieStoreWarning", onlyOAuth2, testOAuth2CookieStoreWarning},
+}
+
+func TestE2E(t *testing.T) {
+	for _, tc := range e2eTests {
+		for _, p := range tc.protos {
+			t.Run(p.String()+"/"+tc.name, func(t *testing.T) { tc.run(t, p) })
+		}
+	}
+}
+
 // env is one app (behind Auth.Wrap) and one fake wiki, on loopback.
 type env struct {
 	t        *testing.T
+	proto    mwoauth.Protocol
 	wiki     *mwoauthtest.Server
 	app      *httptest.Server
 	auth     *mwoauth.Auth
@@ -34,6 +98,12 @@ type env struct {
 	cfg      mwoauth.Config
 	logs     *syncBuffer
 	clock    *testClock
+	// setHandler replaces the app's handler (a restart of the app).
+	setHandler func(http.Handler)
+
+	wikiOpts     []mwoauthtest.Option
+	callbackPath string
+	public       bool
 }
 
 type syncBuffer struct {
@@ -70,54 +140,121 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-type envOption func(*env)
-
-func withConfig(f func(*mwoauth.Config)) envOption {
-	return func(e *env) { f(&e.cfg) }
+// envOption changes the environment: early before the wiki and the app
+// start, late on the finished Config (the consumer is registered by then).
+type envOption struct {
+	early func(*env)
+	late  func(*mwoauth.Config)
 }
 
+func withConfig(f func(*mwoauth.Config)) envOption { return envOption{late: f} }
+
+func withWiki(opts ...mwoauthtest.Option) envOption {
+	return envOption{early: func(e *env) { e.wikiOpts = append(e.wikiOpts, opts...) }}
+}
+
+func withCallbackPath(p string) envOption {
+	return envOption{early: func(e *env) { e.callbackPath = p }}
+}
+
+// withPublicClient registers a public OAuth 2 client (no secret, PKCE only).
+func withPublicClient() envOption { return envOption{early: func(e *env) { e.public = true }} }
+
+// testRSAKey signs the fake's OAuth 2 tokens: one key for all tests, since
+// making one takes a while under the race detector.
+var testRSAKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
 // newEnv starts a fake wiki and an app whose consumer's callback is the
-// app's own callback URL (registered as a prefix).
-func newEnv(t *testing.T, opts ...envOption) *env {
+// app's own callback URL (OAuth 1.0a: registered as a prefix; OAuth 2.0:
+// the exact redirect URI of a confidential client, or of a public one).
+func newEnv(t *testing.T, p mwoauth.Protocol, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, wiki: mwoauthtest.Start(t), logs: &syncBuffer{}, clock: &testClock{}}
+	e := &env{t: t, proto: p, logs: &syncBuffer{}, clock: &testClock{}, callbackPath: "/oauth-callback"}
+	for _, o := range opts {
+		if o.early != nil {
+			o.early(e)
+		}
+	}
+	e.wiki = mwoauthtest.Start(t, append([]mwoauthtest.Option{mwoauthtest.WithRSAKey(testRSAKey())}, e.wikiOpts...)...)
 	var h http.Handler = http.NotFoundHandler()
 	var hmu sync.RWMutex
 	e.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hmu.RLock()
-		defer hmu.RUnlock()
-		h.ServeHTTP(w, r)
+		hh := h
+		hmu.RUnlock()
+		hh.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.app.Close)
+	e.setHandler = func(nh http.Handler) {
+		hmu.Lock()
+		h = nh
+		hmu.Unlock()
+	}
 	e.cfg = mwoauth.Config{
 		Wiki:        e.wiki.ScriptPath(),
-		CallbackURL: e.app.URL + "/oauth-callback",
+		Protocol:    p,
+		CallbackURL: e.app.URL + e.callbackPath,
 		UserAgent:   testUA,
 		SessionKeys: [][]byte{bytes.Repeat([]byte{7}, 32)},
 		Logger:      slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:         e.clock.Now,
 	}
-	for _, o := range opts {
-		o(e)
-	}
-	if e.cfg.ConsumerKey == "" {
+	grants := []string{"basic", "highvolume", "editpage", "createeditmovepage"}
+	switch p {
+	case mwoauth.OAuth1:
 		e.consumer = e.wiki.AddConsumer(mwoauthtest.Consumer{
 			Name:             "e2e",
-			Callback:         strings.TrimSuffix(e.cfg.CallbackURL, "/oauth-callback"),
+			Callback:         strings.TrimSuffix(e.cfg.CallbackURL, e.callbackPath),
 			CallbackIsPrefix: true,
-			Grants:           []string{"basic", "highvolume", "editpage", "createeditmovepage"},
+			Grants:           grants,
 		})
 		e.cfg.ConsumerKey, e.cfg.ConsumerSecret = e.consumer.Key, e.consumer.Secret
+	case mwoauth.OAuth2:
+		e.consumer = e.wiki.AddConsumer(mwoauthtest.Consumer{
+			Name:         "e2e-oauth2",
+			Version:      2,
+			Confidential: !e.public,
+			Callback:     e.cfg.CallbackURL,
+			Grants:       grants,
+		})
+		e.cfg.ClientID, e.cfg.ClientSecret = e.consumer.ClientID(), e.consumer.ClientSecret()
+		if e.public && e.cfg.ClientSecret != "" {
+			t.Fatalf("the public client has a secret")
+		}
 	}
+	for _, o := range opts {
+		if o.late != nil {
+			o.late(&e.cfg)
+		}
+	}
+	e.restart()
+	return e
+}
+
+// restart replaces the app's Auth by a new one with the same Config (same
+// keys and the same store, if any), as a restarted process would have.
+func (e *env) restart() {
+	e.t.Helper()
 	a, err := mwoauth.New(e.cfg)
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		e.t.Fatalf("New: %v", err)
 	}
 	e.auth = a
-	hmu.Lock()
-	h = a.Wrap(testApp(a))
-	hmu.Unlock()
-	return e
+	e.setHandler(a.Wrap(testApp(a)))
+}
+
+// tokenEndpoint is the endpoint that exchanges a callback for tokens.
+func (e *env) tokenEndpoint() mwoauthtest.Endpoint {
+	if e.proto == mwoauth.OAuth2 {
+		return mwoauthtest.EndpointOAuth2Token
+	}
+	return mwoauthtest.EndpointToken
 }
 
 // testApp is the seed's demo: /, /userinfo, /identity, plus /value.
@@ -169,6 +306,8 @@ func errName(err error) string {
 		return "revoked"
 	case errors.Is(err, mwoauth.ErrNotLoggedIn):
 		return "not-logged-in"
+	case errors.Is(err, mwoauth.ErrWikiUnavailable):
+		return "wiki-unavailable"
 	}
 	return "other"
 }
@@ -219,6 +358,16 @@ func (b *browser) get(rawURL string, hdr ...string) response {
 	return b.do(http.MethodGet, rawURL, h, nil)
 }
 
+// isAuthorizeURL reports whether loc is the wiki's authorize page of the
+// env's protocol.
+func (e *env) isAuthorizeURL(loc string) bool {
+	if e.proto == mwoauth.OAuth2 {
+		return strings.HasPrefix(loc, e.wiki.URL+"/w/rest.php/oauth2/authorize?")
+	}
+	return strings.HasPrefix(loc, e.wiki.URL+"/w/index.php?title=Special%3AOAuth%2Fauthorize") ||
+		strings.HasPrefix(loc, e.wiki.URL+"/w/index.php?title=Special:OAuth/authorize")
+}
+
 // startLogin GETs /login?next=… and returns the wiki URL it redirects to.
 func (e *env) startLogin(b *browser, next string) string {
 	e.t.Helper()
@@ -231,8 +380,7 @@ func (e *env) startLogin(b *browser, next string) string {
 		e.t.Fatalf("GET /login = %d %q; want 303", r.StatusCode, r.body)
 	}
 	loc := r.Header.Get("Location")
-	if !strings.HasPrefix(loc, e.wiki.URL+"/w/index.php?title=Special%3AOAuth%2Fauthorize") &&
-		!strings.HasPrefix(loc, e.wiki.URL+"/w/index.php?title=Special:OAuth/authorize") {
+	if !e.isAuthorizeURL(loc) {
 		e.t.Fatalf("/login redirected to %q; want the wiki's authorize page", loc)
 	}
 	return loc
@@ -262,8 +410,25 @@ func (e *env) mustLogin(b *browser) {
 	}
 }
 
-func TestEndToEnd(t *testing.T) {
-	e := newEnv(t)
+// userinfo GETs /userinfo and checks that the API answered as Alice.
+func (e *env) userinfo(b *browser) {
+	e.t.Helper()
+	ui := b.get(e.app.URL + "/userinfo")
+	var res struct {
+		Query struct {
+			Userinfo struct {
+				ID   int    `json:"id"`
+				Name string `json:"name"`
+			} `json:"userinfo"`
+		} `json:"query"`
+	}
+	if err := json.Unmarshal([]byte(ui.body), &res); err != nil || res.Query.Userinfo.Name != "Alice" || res.Query.Userinfo.ID == 0 {
+		e.t.Fatalf("/userinfo = %d %q (%v)", ui.StatusCode, ui.body, err)
+	}
+}
+
+func testEndToEnd(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
 
 	if r := b.get(e.app.URL + "/"); !strings.Contains(r.body, "anonymous") {
@@ -293,22 +458,11 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("the flash was shown twice: %q", again.body)
 	}
 
-	ui := b.get(e.app.URL + "/userinfo")
-	var res struct {
-		Query struct {
-			Userinfo struct {
-				ID   int    `json:"id"`
-				Name string `json:"name"`
-			} `json:"userinfo"`
-		} `json:"query"`
-	}
-	if err := json.Unmarshal([]byte(ui.body), &res); err != nil || res.Query.Userinfo.Name != "Alice" || res.Query.Userinfo.ID == 0 {
-		t.Fatalf("/userinfo = %d %q (%v)", ui.StatusCode, ui.body, err)
-	}
+	e.userinfo(b)
 
 	id := b.get(e.app.URL + "/identity")
 	var u mwoauth.User
-	if err := json.Unmarshal([]byte(id.body), &u); err != nil || u.Username != "Alice" || u.ID == "" || len(u.Rights) == 0 || u.Issuer != e.wiki.URL {
+	if err := json.Unmarshal([]byte(id.body), &u); err != nil || u.Username != "Alice" || u.ID != "3" || len(u.Rights) == 0 || u.Issuer != e.wiki.URL {
 		t.Fatalf("/identity = %q (%v)", id.body, err)
 	}
 
@@ -330,26 +484,29 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("the log contains a secret")
 		}
 	}
+	if p == mwoauth.OAuth2 && (strings.Contains(logs, "def50200") || strings.Contains(logs, "eyJ0eXAi")) {
+		t.Errorf("the log contains an OAuth 2 token")
+	}
 }
 
-func TestLoggedInUserWithNextSkipsWiki(t *testing.T) {
-	e := newEnv(t)
+func testLoggedInUserWithNextSkipsWiki(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
 	e.mustLogin(b)
-	before := e.wiki.Requests(mwoauthtest.EndpointInitiate)
+	before := e.wiki.Requests(mwoauthtest.EndpointInitiate) + e.wiki.Requests(mwoauthtest.EndpointOAuth2Token)
 	r := b.get(e.app.URL + "/login?next=%2Fpage")
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/page" {
 		t.Fatalf("/login when logged in = %d %q", r.StatusCode, r.Header.Get("Location"))
 	}
-	if n := e.wiki.Requests(mwoauthtest.EndpointInitiate); n != before {
+	if n := e.wiki.Requests(mwoauthtest.EndpointInitiate) + e.wiki.Requests(mwoauthtest.EndpointOAuth2Token); n != before {
 		t.Fatalf("the wiki was called %d times", n-before)
 	}
 }
 
 // SECURITY.md §A 1-5 through /logout and /login: every unsafe next falls
 // back to the default.
-func TestNextValidation(t *testing.T) {
-	e := newEnv(t)
+func testNextValidation(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	cases := map[string]string{
 		"https://evil.com": "/", "http://evil.com": "/", "//evil.com": "/", "///evil.com": "/", "////evil.com": "/",
 		"/\\evil.com": "/", "/\\/evil.com": "/", "\\\\evil.com": "/", "/%5Cevil.com": "/", "/%2F/evil.com": "/",
@@ -377,8 +534,8 @@ func TestNextValidation(t *testing.T) {
 }
 
 // SECURITY.md §A6, §A7: logout CSRF.
-func TestLogoutCSRF(t *testing.T) {
-	e := newEnv(t)
+func testLogoutCSRF(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
 	e.mustLogin(b)
 	loggedIn := func() bool { return strings.Contains(b.get(e.app.URL+"/").body, "Logged in as Alice") }
@@ -414,18 +571,19 @@ func TestLogoutCSRF(t *testing.T) {
 	}
 }
 
-// SECURITY.md §B8: a callback for another browser's pending login.
-func TestCallbackOtherBrowser(t *testing.T) {
-	e := newEnv(t)
+// SECURITY.md §B8 and item 9 ("taken from another session"): a callback
+// for another browser's pending login.
+func testCallbackOtherBrowser(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	victim, attacker := e.browser(), e.browser()
 	e.startLogin(victim, "/")
 	cb := e.approve(e.startLogin(attacker, "/"))
-	tokens := e.wiki.Requests(mwoauthtest.EndpointToken)
+	tokens := e.wiki.Requests(e.tokenEndpoint())
 	r := victim.get(cb.String())
 	if r.StatusCode != http.StatusForbidden {
 		t.Fatalf("callback in the wrong browser = %d; want 403", r.StatusCode)
 	}
-	if n := e.wiki.Requests(mwoauthtest.EndpointToken); n != tokens {
+	if n := e.wiki.Requests(e.tokenEndpoint()); n != tokens {
 		t.Fatalf("the token endpoint was called %d times", n-tokens)
 	}
 	// The attacker's own pending login is untouched.
@@ -435,18 +593,18 @@ func TestCallbackOtherBrowser(t *testing.T) {
 }
 
 // SECURITY.md §B11, R18: replay, expiry, parallel callbacks.
-func TestCallbackReplayAndExpiry(t *testing.T) {
-	e := newEnv(t)
+func testCallbackReplayAndExpiry(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
 	cb := e.approve(e.startLogin(b, "/"))
 	if r := b.get(cb.String()); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("first callback = %d", r.StatusCode)
 	}
-	tokens := e.wiki.Requests(mwoauthtest.EndpointToken)
+	tokens := e.wiki.Requests(e.tokenEndpoint())
 	if r := b.get(cb.String()); r.StatusCode != http.StatusForbidden || !strings.Contains(r.body, "expired") {
 		t.Fatalf("replayed callback = %d %q", r.StatusCode, r.body)
 	}
-	if n := e.wiki.Requests(mwoauthtest.EndpointToken); n != tokens {
+	if n := e.wiki.Requests(e.tokenEndpoint()); n != tokens {
 		t.Fatalf("a replay called the token endpoint")
 	}
 
@@ -456,22 +614,22 @@ func TestCallbackReplayAndExpiry(t *testing.T) {
 	if r := b2.get(cb2.String()); r.StatusCode != http.StatusForbidden {
 		t.Fatalf("callback after 11 minutes = %d", r.StatusCode)
 	}
-	if n := e.wiki.Requests(mwoauthtest.EndpointToken); n != tokens {
+	if n := e.wiki.Requests(e.tokenEndpoint()); n != tokens {
 		t.Fatalf("an expired login called the token endpoint")
 	}
 }
 
-func TestParallelCallbacksOneExchange(t *testing.T) {
+func testParallelCallbacksOneExchange(t *testing.T, p mwoauth.Protocol) {
 	for _, store := range []bool{false, true} {
 		t.Run(fmt.Sprintf("store=%v", store), func(t *testing.T) {
-			e := newEnv(t, withConfig(func(c *mwoauth.Config) {
+			e := newEnv(t, p, withConfig(func(c *mwoauth.Config) {
 				if store {
 					c.SessionStore = session.NewMemoryStore()
 				}
 			}))
 			b := e.browser()
 			cb := e.approve(e.startLogin(b, "/"))
-			tokens := e.wiki.Requests(mwoauthtest.EndpointToken)
+			tokens := e.wiki.Requests(e.tokenEndpoint())
 			var wg sync.WaitGroup
 			codes := make(chan int, 2)
 			for range 2 {
@@ -502,7 +660,7 @@ func TestParallelCallbacksOneExchange(t *testing.T) {
 			if ok != 1 || refused != 1 {
 				t.Fatalf("parallel callbacks: %d succeeded, %d refused; want 1 and 1", ok, refused)
 			}
-			if n := e.wiki.Requests(mwoauthtest.EndpointToken) - tokens; n != 1 {
+			if n := e.wiki.Requests(e.tokenEndpoint()) - tokens; n != 1 {
 				t.Fatalf("token endpoint called %d times; want 1", n)
 			}
 		})
@@ -510,9 +668,9 @@ func TestParallelCallbacksOneExchange(t *testing.T) {
 }
 
 // SECURITY.md §B12: a new session at login; the old id is worthless.
-func TestSessionFixation(t *testing.T) {
+func testSessionFixation(t *testing.T, p mwoauth.Protocol) {
 	store := session.NewMemoryStore()
-	e := newEnv(t, withConfig(func(c *mwoauth.Config) { c.SessionStore = store }))
+	e := newEnv(t, p, withConfig(func(c *mwoauth.Config) { c.SessionStore = store }))
 	b := e.browser()
 	b.get(e.app.URL + "/value?set=blue") // an anonymous session with an id
 	appURL, _ := url.Parse(e.app.URL)
@@ -542,20 +700,20 @@ func sessionCookie(b *browser, u *url.URL) string {
 }
 
 // SECURITY.md §B14: pending logins are bounded per browser.
-func TestPendingLoginsBounded(t *testing.T) {
-	e := newEnv(t)
+func testPendingLoginsBounded(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
-	var last *http.Response
 	for range 20 {
 		r := b.get(e.app.URL + "/login")
+		if r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("/login = %d", r.StatusCode)
+		}
 		for _, line := range r.Header.Values("Set-Cookie") {
 			if len(line) > 4096 {
 				t.Fatalf("Set-Cookie of %d bytes", len(line))
 			}
 		}
-		last = r.Response
 	}
-	_ = last
 	appURL, _ := url.Parse(e.app.URL)
 	if n := len(b.c.Jar.Cookies(appURL)); n > 3 {
 		t.Fatalf("%d cookies after 20 logins; want at most 3 pending", n)
@@ -563,19 +721,40 @@ func TestPendingLoginsBounded(t *testing.T) {
 }
 
 // SECURITY.md §C16-19, 21: strict callback parsing, no wiki call.
-func TestMalformedCallbacks(t *testing.T) {
-	e := newEnv(t)
+func testMalformedCallbacks(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
 	cb := e.approve(e.startLogin(b, "/"))
-	tok, ver := cb.Query().Get("oauth_token"), cb.Query().Get("oauth_verifier")
-	tokens := e.wiki.Requests(mwoauthtest.EndpointToken)
-	for _, q := range []string{
-		"", "oauth_token=abc", "oauth_verifier=" + ver, "oauth_token=" + tok,
-		"oauth_token=" + tok + "&oauth_verifier=" + ver + "&oauth_token=" + tok,
-		"oauth_token=" + tok + "&oauth_verifier=%zz", "oauth_token=" + tok + ";oauth_verifier=" + ver,
-		"oauth_token=%C3%28&oauth_verifier=" + ver, "oauth_token=" + tok + "&oauth_verifier=" + strings.Repeat("a", 100000),
-		"oauth_token=" + tok + "&x=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
-	} {
+	var queries []string
+	if p == mwoauth.OAuth1 {
+		tok, ver := cb.Query().Get("oauth_token"), cb.Query().Get("oauth_verifier")
+		queries = []string{
+			"", "oauth_token=abc", "oauth_verifier=" + ver, "oauth_token=" + tok,
+			"oauth_token=" + tok + "&oauth_verifier=" + ver + "&oauth_token=" + tok,
+			"oauth_token=" + tok + "&oauth_verifier=%zz", "oauth_token=" + tok + ";oauth_verifier=" + ver,
+			"oauth_token=%C3%28&oauth_verifier=" + ver, "oauth_token=" + tok + "&oauth_verifier=" + strings.Repeat("a", 100000),
+			"oauth_token=" + tok + "&x=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+		}
+	} else {
+		code, state := url.QueryEscape(cb.Query().Get("code")), url.QueryEscape(cb.Query().Get("state"))
+		queries = []string{
+			"", "state=" + state, "state=" + state + "&code=",
+			"code=" + code + "&state=" + state + "&code=" + code,
+			"code=" + code + "&state=" + state + "&state=" + state,
+			"code=%zz&state=" + state, "code=" + code + ";state=" + state,
+			"code=%C3%28&state=" + state, "code=" + code + "&state=%C3%28",
+			"code=" + strings.Repeat("a", 5000) + "&state=" + state,
+			"code=" + code + "&state=" + strings.Repeat("a", 129),
+			"code=" + code + "&state=" + state + "&x=" + strings.Repeat("a", 100000),
+			"state=" + state + "&x=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+			// SECURITY.md item 20: error together with code.
+			"code=" + code + "&error=x&state=" + state,
+			"code=" + code + "&error=unauthorized_client",
+			"error=unauthorized_client&error=access_denied",
+		}
+	}
+	tokens := e.wiki.Requests(e.tokenEndpoint())
+	for _, q := range queries {
 		r := b.get(e.app.URL + "/oauth-callback?" + q)
 		if r.StatusCode != http.StatusBadRequest {
 			t.Errorf("callback ?%.60s = %d; want 400", q, r.StatusCode)
@@ -584,7 +763,7 @@ func TestMalformedCallbacks(t *testing.T) {
 			t.Errorf("callback ?%.60s reflected input or has Content-Type %q", q, r.Header.Get("Content-Type"))
 		}
 	}
-	if n := e.wiki.Requests(mwoauthtest.EndpointToken); n != tokens {
+	if n := e.wiki.Requests(e.tokenEndpoint()); n != tokens {
 		t.Fatalf("malformed callbacks called the token endpoint %d times", n-tokens)
 	}
 	// Unknown extra parameters are ignored: the real callback still works.
@@ -594,10 +773,10 @@ func TestMalformedCallbacks(t *testing.T) {
 }
 
 // SECURITY.md §C22: the callback comes from the config, never from Host.
-func TestHostHeaderIgnored(t *testing.T) {
+func testHostHeaderIgnored(t *testing.T, p mwoauth.Protocol) {
 	var mu sync.Mutex
 	var auths []string
-	e := newEnv(t, withConfig(func(c *mwoauth.Config) {
+	e := newEnv(t, p, withConfig(func(c *mwoauth.Config) {
 		c.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			mu.Lock()
 			auths = append(auths, r.Header.Get("Authorization"))
@@ -617,6 +796,13 @@ func TestHostHeaderIgnored(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("/login with Host: evil.example = %d", resp.StatusCode)
 	}
+	if p == mwoauth.OAuth2 {
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || loc.Query().Get("redirect_uri") != e.cfg.CallbackURL {
+			t.Fatalf("authorize URL %q; want redirect_uri=%s", resp.Header.Get("Location"), e.cfg.CallbackURL)
+		}
+		return
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	want := `oauth_callback="` + strings.ReplaceAll(url.QueryEscape(e.cfg.CallbackURL), "+", "%20") + `"`
@@ -630,8 +816,8 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // SECURITY.md §H45: tampered or renamed cookies mean anonymous, never 500.
-func TestTamperedSessionCookie(t *testing.T) {
-	e := newEnv(t)
+func testTamperedSessionCookie(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
 	e.mustLogin(b)
 	appURL, _ := url.Parse(e.app.URL)
@@ -655,14 +841,21 @@ func TestTamperedSessionCookie(t *testing.T) {
 }
 
 // SECURITY.md §H46 over https: __Host- prefix and Secure.
-func TestCookieAttributesHTTPS(t *testing.T) {
-	wiki := mwoauthtest.Start(t)
-	c := wiki.AddConsumer(mwoauthtest.Consumer{Name: "https-app", Callback: "https://app.example/", CallbackIsPrefix: true, Grants: []string{"basic"}})
-	a, err := mwoauth.New(mwoauth.Config{
-		Wiki: wiki.ScriptPath(), ConsumerKey: c.Key, ConsumerSecret: c.Secret,
+func testCookieAttributesHTTPS(t *testing.T, p mwoauth.Protocol) {
+	wiki := mwoauthtest.Start(t, mwoauthtest.WithRSAKey(testRSAKey()))
+	cfg := mwoauth.Config{
+		Wiki: wiki.ScriptPath(), Protocol: p,
 		CallbackURL: "https://app.example/oauth-callback", UserAgent: testUA,
 		SessionKeys: [][]byte{bytes.Repeat([]byte{1}, 32)}, Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	if p == mwoauth.OAuth1 {
+		c := wiki.AddConsumer(mwoauthtest.Consumer{Name: "https-app", Callback: "https://app.example/", CallbackIsPrefix: true, Grants: []string{"basic"}})
+		cfg.ConsumerKey, cfg.ConsumerSecret = c.Key, c.Secret
+	} else {
+		c := wiki.AddConsumer(mwoauthtest.Consumer{Name: "https-app", Version: 2, Confidential: true, Callback: cfg.CallbackURL, Grants: []string{"basic"}})
+		cfg.ClientID, cfg.ClientSecret = c.ClientID(), c.ClientSecret()
+	}
+	a, err := mwoauth.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -682,9 +875,10 @@ func TestCookieAttributesHTTPS(t *testing.T) {
 	}
 }
 
-// SECURITY.md §H47: a user with very many rights and groups still fits.
-func TestLargeIdentityFitsCookie(t *testing.T) {
-	e := newEnv(t)
+// SECURITY.md §H47: a user with very many rights and groups still fits
+// (with OAuth 2's two long tokens, too).
+func testLargeIdentityFitsCookie(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	rights := make([]string, 400)
 	for i := range rights {
 		rights[i] = fmt.Sprintf("right-number-%03d", i)
@@ -715,8 +909,8 @@ func TestLargeIdentityFitsCookie(t *testing.T) {
 }
 
 // SECURITY.md §H49 and R12: cookie replay after logout, max age, restart.
-func TestCookieReplayAndMaxAge(t *testing.T) {
-	e := newEnv(t)
+func testCookieReplayAndMaxAge(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
 	e.mustLogin(b)
 	appURL, _ := url.Parse(e.app.URL)
@@ -734,8 +928,8 @@ func TestCookieReplayAndMaxAge(t *testing.T) {
 	}
 }
 
-func TestServerStoreLogoutKillsCopies(t *testing.T) {
-	e := newEnv(t, withConfig(func(c *mwoauth.Config) { c.SessionStore = session.NewMemoryStore() }))
+func testServerStoreLogoutKillsCopies(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p, withConfig(func(c *mwoauth.Config) { c.SessionStore = session.NewMemoryStore() }))
 	b := e.browser()
 	e.mustLogin(b)
 	appURL, _ := url.Parse(e.app.URL)
@@ -748,13 +942,16 @@ func TestServerStoreLogoutKillsCopies(t *testing.T) {
 	}
 }
 
-// R11: a revoked grant ends the session at the next uncached check.
-func TestRevokedToken(t *testing.T) {
+// R11: a revoked grant ends the session at the next uncached check. With
+// OAuth 2 the refused access token is refreshed once, the wiki refuses
+// the refresh too, and the session ends.
+func testRevokedToken(t *testing.T, p mwoauth.Protocol) {
 	for _, path := range []string{"/identity", "/userinfo"} {
 		t.Run(path, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, p)
 			b := e.browser()
 			e.mustLogin(b)
+			tokens := e.wiki.Requests(e.tokenEndpoint())
 			e.wiki.Revoke("Alice", e.consumer.Key)
 			r := b.get(e.app.URL + path)
 			if r.StatusCode != http.StatusBadGateway || !strings.Contains(r.body, "revoked") {
@@ -763,32 +960,57 @@ func TestRevokedToken(t *testing.T) {
 			if r := b.get(e.app.URL + "/"); !strings.Contains(r.body, "anonymous") {
 				t.Fatalf("still logged in after revocation: %q", r.body)
 			}
+			if n := e.wiki.Requests(e.tokenEndpoint()) - tokens; p == mwoauth.OAuth2 && n != 1 {
+				t.Fatalf("%d refresh attempts after the revocation; want 1", n)
+			}
 		})
 	}
 }
 
 // A failed login leaves the previous session as it was.
-func TestFailedCallbackKeepsSession(t *testing.T) {
-	e := newEnv(t)
+func testFailedCallbackKeepsSession(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
 	e.mustLogin(b)
 	cb := e.approve(e.startLogin(b, ""))
 	q := cb.Query()
-	q.Set("oauth_verifier", "wrong"+q.Get("oauth_verifier"))
+	if p == mwoauth.OAuth1 {
+		q.Set("oauth_verifier", "wrong"+q.Get("oauth_verifier"))
+	} else {
+		q.Set("code", "wrong"+q.Get("code"))
+	}
 	cb.RawQuery = q.Encode()
 	if r := b.get(cb.String()); r.StatusCode < 400 {
-		t.Fatalf("callback with a wrong verifier = %d", r.StatusCode)
+		t.Fatalf("callback with a wrong verifier or code = %d", r.StatusCode)
 	}
 	if r := b.get(e.app.URL + "/"); !strings.Contains(r.body, "Logged in as Alice") {
 		t.Fatalf("the previous session was lost: %q", r.body)
 	}
 }
 
-// R1, R3: the wiki down or failing at /login.
-func TestWikiUnavailable(t *testing.T) {
-	e := newEnv(t)
-	e.wiki.FailNext(mwoauthtest.EndpointInitiate, mwoauthtest.Fault{Status: 503})
+// R1, R3: the wiki down or failing at /login (OAuth 1.0a) or at the
+// token exchange (OAuth 2.0, whose /login calls no wiki).
+func testWikiUnavailable(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
+	if p == mwoauth.OAuth2 {
+		cb := e.approve(e.startLogin(b, "/"))
+		cb2 := e.approve(e.startLogin(b, "/"))
+		e.wiki.FailNext(mwoauthtest.EndpointOAuth2Token, mwoauthtest.Fault{Status: 503})
+		if r := b.get(cb.String()); r.StatusCode != http.StatusBadGateway || !strings.Contains(r.body, "be reached") {
+			t.Fatalf("callback with the token endpoint failing = %d %q", r.StatusCode, r.body)
+		}
+		e.wiki.Close()
+		start := time.Now()
+		if r := b.get(cb2.String()); r.StatusCode != http.StatusBadGateway || time.Since(start) > 5*time.Second {
+			t.Fatalf("callback with the wiki down = %d", r.StatusCode)
+		}
+		if r := b.get(e.app.URL + "/"); !strings.Contains(r.body, "anonymous") {
+			t.Fatalf("logged in after failed exchanges: %q", r.body)
+		}
+		return
+	}
+	e.wiki.FailNext(mwoauthtest.EndpointInitiate, mwoauthtest.Fault{Status: 503})
 	r := b.get(e.app.URL + "/login")
 	if r.StatusCode != http.StatusBadGateway || len(r.Header.Values("Set-Cookie")) != 0 {
 		t.Fatalf("/login with the wiki failing = %d, %d cookies", r.StatusCode, len(r.Header.Values("Set-Cookie")))
@@ -801,19 +1023,32 @@ func TestWikiUnavailable(t *testing.T) {
 	}
 }
 
-// Consumer misconfiguration is told apart from an outage.
-func TestMisconfiguredConsumer(t *testing.T) {
-	e := newEnv(t, withConfig(func(c *mwoauth.Config) { c.ConsumerKey, c.ConsumerSecret = "0123456789abcdef0123456789abcdef", "nope" }))
-	r := e.browser().get(e.app.URL + "/login")
+// Consumer misconfiguration is told apart from an outage: OAuth 1.0a at
+// /login (unknown key), OAuth 2.0 at the exchange (wrong secret).
+func testMisconfiguredConsumer(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p, withConfig(func(c *mwoauth.Config) {
+		if c.Protocol == mwoauth.OAuth2 {
+			c.ClientSecret = "nope"
+		} else {
+			c.ConsumerKey, c.ConsumerSecret = "0123456789abcdef0123456789abcdef", "nope"
+		}
+	}))
+	b := e.browser()
+	var r response
+	if p == mwoauth.OAuth2 {
+		r = e.login(b, "/")
+	} else {
+		r = b.get(e.app.URL + "/login")
+	}
 	if r.StatusCode != http.StatusBadGateway || !strings.Contains(r.body, "misconfigured") {
-		t.Fatalf("/login with an unknown consumer = %d %q", r.StatusCode, r.body)
+		t.Fatalf("login with a rejected consumer = %d %q", r.StatusCode, r.body)
 	}
 	if strings.Contains(r.body, "nope") {
 		t.Fatal("the page shows the secret")
 	}
 }
 
-func TestBlockedAndHiddenUsers(t *testing.T) {
+func testBlockedAndHiddenUsers(t *testing.T, p mwoauth.Protocol) {
 	for _, tc := range []struct {
 		name string
 		user mwoauthtest.User
@@ -825,7 +1060,7 @@ func TestBlockedAndHiddenUsers(t *testing.T) {
 		{"hidden", mwoauthtest.User{Name: "Hidden", Hidden: true}, false, http.StatusForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, withConfig(func(c *mwoauth.Config) { c.DenyBlocked = tc.deny }))
+			e := newEnv(t, p, withConfig(func(c *mwoauth.Config) { c.DenyBlocked = tc.deny }))
 			u := e.wiki.AddUser(tc.user)
 			b := e.browser()
 			cb, err := e.wiki.Authorize(context.Background(), e.startLogin(b, "/"), u.Name, u.Password)
@@ -839,8 +1074,8 @@ func TestBlockedAndHiddenUsers(t *testing.T) {
 	}
 }
 
-func TestNotWrapped(t *testing.T) {
-	e := newEnv(t)
+func testNotWrapped(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	if _, err := e.auth.CurrentUser(r, true); !errors.Is(err, mwoauth.ErrNotWrapped) {
 		t.Errorf("CurrentUser = %v; want ErrNotWrapped", err)
@@ -856,8 +1091,8 @@ func TestNotWrapped(t *testing.T) {
 	}
 }
 
-func TestAppValues(t *testing.T) {
-	e := newEnv(t)
+func testAppValues(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	b := e.browser()
 	e.mustLogin(b)
 	b.get(e.app.URL + "/value?set=green")
@@ -870,11 +1105,8 @@ func TestAppValues(t *testing.T) {
 	}
 }
 
-func TestMountedUnderBasePath(t *testing.T) {
-	e := newEnv(t, withConfig(func(c *mwoauth.Config) {
-		c.BasePath = "/auth"
-		c.CallbackURL = strings.TrimSuffix(c.CallbackURL, "/oauth-callback") + "/auth/oauth-callback"
-	}))
+func testMountedUnderBasePath(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p, withCallbackPath("/auth/oauth-callback"), withConfig(func(c *mwoauth.Config) { c.BasePath = "/auth" }))
 	if e.auth.LoginPath() != "/auth/login" || e.auth.CallbackPath() != "/auth/oauth-callback" {
 		t.Fatalf("paths %q %q", e.auth.LoginPath(), e.auth.CallbackPath())
 	}
@@ -892,8 +1124,8 @@ func TestMountedUnderBasePath(t *testing.T) {
 	}
 }
 
-func TestLoginAppHelper(t *testing.T) {
-	e := newEnv(t)
+func testLoginAppHelper(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
 	c, err := e.wiki.LoginApp(context.Background(), e.app.URL+"/login", "Alice", mwoauthtest.DefaultPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -909,17 +1141,35 @@ func TestLoginAppHelper(t *testing.T) {
 	}
 }
 
-func TestCustomErrorHandler(t *testing.T) {
+func testCustomErrorHandler(t *testing.T, p mwoauth.Protocol) {
 	var got error
-	e := newEnv(t, withConfig(func(c *mwoauth.Config) {
+	e := newEnv(t, p, withConfig(func(c *mwoauth.Config) {
 		c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 			got = err
 			w.WriteHeader(http.StatusTeapot)
 		}
 	}))
-	r := e.browser().get(e.app.URL + "/oauth-callback?oauth_token=a")
+	q := "oauth_token=a"
+	if p == mwoauth.OAuth2 {
+		q = "state=a"
+	}
+	r := e.browser().get(e.app.URL + "/oauth-callback?" + q)
 	var he *mwoauth.HandlerError
 	if r.StatusCode != http.StatusTeapot || !errors.As(got, &he) || he.Status != http.StatusBadRequest || !errors.Is(got, mwoauth.ErrMalformedCallback) {
 		t.Fatalf("ErrorHandler got %v (status %d)", got, r.StatusCode)
+	}
+}
+
+// The whole login against a fake 1.39 (OAuth 2: the profile is JSON
+// labelled text/html).
+func testMediaWiki139(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p, withWiki(mwoauthtest.WithVersion(mwoauthtest.MW139)))
+	b := e.browser()
+	e.mustLogin(b)
+	e.userinfo(b)
+	id := b.get(e.app.URL + "/identity")
+	var u mwoauth.User
+	if err := json.Unmarshal([]byte(id.body), &u); err != nil || u.Username != "Alice" || u.ID != "3" {
+		t.Fatalf("/identity on 1.39 = %d %q (%v)", id.StatusCode, id.body, err)
 	}
 }

@@ -230,8 +230,19 @@ func (s *sessionTokenSource) current(ctx context.Context, force bool, stale stri
 		}
 		return t, nil
 	}
+	s.st.mu.Lock()
+	failed := s.st.refreshErr
+	s.st.mu.Unlock()
+	if failed != nil {
+		return nil, failed
+	}
 	nt, err := s.f.ref.refresh(ctx, t)
 	if err != nil {
+		if !errors.Is(err, ErrTokenRevoked) {
+			s.st.mu.Lock()
+			s.st.refreshErr = err
+			s.st.mu.Unlock()
+		}
 		if errors.Is(err, ErrTokenRevoked) {
 			if rt, ok := s.adoptNewer(t); ok {
 				return rt, nil

@@ -58,6 +58,9 @@ type reqState struct {
 	dirty   bool
 	sent    bool // response headers went out
 	saveErr error
+	// refreshErr is the failure of an OAuth 2 refresh in this request
+	// (wiki unreachable): the request does not try again.
+	refreshErr error
 }
 
 type stateKey struct{ a *Auth }
