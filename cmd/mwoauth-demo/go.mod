@@ -1,7 +1,9 @@
 module github.com/wikiauth/mwoauth/cmd/mwoauth-demo
 
-go 1.25
+go 1.25.0
 
 require github.com/wikiauth/mwoauth v0.0.0
+
+require golang.org/x/oauth2 v0.36.0 // indirect
 
 replace github.com/wikiauth/mwoauth => ../..
