@@ -2,6 +2,7 @@ package mwoauthtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -31,6 +32,16 @@ func (e o2env) code(t *testing.T, c o2client) string {
 		t.Fatal(err)
 	}
 	return cb.Query().Get("code")
+}
+
+// scoped runs an authorization asking for scope and redeems the code.
+func (e o2env) scoped(t *testing.T, c o2client, scope string) tokenResp {
+	t.Helper()
+	cb, err := e.s.Authorize(context.Background(), authorizeURL(e.s, c, "st", scope), "Alice", "AlicePass-12345")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return redeem(t, e.s, c, cb.Query().Get("code"))
 }
 
 func (e o2env) tokens(t *testing.T, c o2client) tokenResp {
@@ -66,6 +77,43 @@ func TestOAuth2Replay(t *testing.T) {
 		location bool // compare Location
 		produce  func(t *testing.T, e o2env) result
 	}{
+		{file: "oauth2-10-resource-profile.txt", produce: func(t *testing.T, e o2env) result {
+			var p struct{ Editcount int }
+			json.Unmarshal([]byte(e.x.respBody), &p)
+			setEditCount(t, e.s, p.Editcount)
+			tr := e.scoped(t, e.client("oauth2_confidential"), "basic editpage highvolume")
+			r, b := bearerGet(t, e.s, "/rest.php/oauth2/resource/profile", tr.AccessToken)
+			return result{r, b}
+		}},
+		{file: "oauth2-11-resource-scopes.txt", produce: func(t *testing.T, e o2env) result {
+			tr := e.scoped(t, e.client("oauth2_confidential"), "basic editpage highvolume")
+			r, b := bearerGet(t, e.s, "/rest.php/oauth2/resource/scopes", tr.AccessToken)
+			return result{r, b}
+		}},
+		{file: "oauth2-12-api-userinfo-bearer.txt", produce: func(t *testing.T, e o2env) result {
+			tr := e.scoped(t, e.client("oauth2_confidential"), "basic editpage highvolume")
+			r, b := bearerGet(t, e.s, "/api.php?action=query&meta=userinfo&uiprop=rights%7Cgroups&format=json", tr.AccessToken)
+			return result{r, b}
+		}},
+		{file: "oauth2-15-err-api-create-page-scope.txt", produce: func(t *testing.T, e o2env) result {
+			tr := e.scoped(t, e.client("oauth2_confidential"), "basic editpage highvolume")
+			req, _ := http.NewRequest("POST", e.s.ScriptPath()+"/api.php", strings.NewReader("action=query&meta=tokens&format=json"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", "Bearer "+tr.AccessToken)
+			r, _ := e.s.Client().Do(req)
+			var tok struct {
+				Query struct{ Tokens struct{ Csrftoken string } }
+			}
+			json.Unmarshal([]byte(readAll(t, r)), &tok)
+			req, _ = http.NewRequest("POST", e.s.ScriptPath()+"/api.php", strings.NewReader(url.Values{"action": {"edit"}, "title": {"Mwpeer OAuth2 new page"}, "text": {"x"}, "token": {tok.Query.Tokens.Csrftoken}, "format": {"json"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", "Bearer "+tr.AccessToken)
+			r, err := e.s.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return result{r, readAll(t, r)}
+		}},
 		{file: "oauth2-09-err-access-token-code-reuse.txt", produce: func(t *testing.T, e o2env) result {
 			c := e.client("oauth2_confidential")
 			code := e.code(t, c)
