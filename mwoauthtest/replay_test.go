@@ -207,3 +207,50 @@ func mutate(x *exchange, param string) bool {
 	}
 	return false
 }
+
+// TestReplayErrors: the real requests that the real wiki refused are
+// refused by the fake with the same status, Content-Type and body, byte
+// for byte (the nonce replay is sent twice: the first is accepted).
+func TestReplayErrors(t *testing.T) {
+	files := []string{
+		"oauth1-04-err-initiate-callback-in-query-and-header.txt",
+		"oauth1-18-err-initiate-bad-signature.txt",
+		"oauth1-19-err-initiate-bad-signature-raw.txt",
+		"oauth1-20-err-initiate-wrong-consumer-key.txt",
+		"oauth1-21-err-initiate-unsigned.txt",
+		"oauth1-22-err-initiate-callback-not-prefix.txt",
+		"oauth1-23-err-initiate-no-callback.txt",
+		"oauth1-24-err-initiate-nonce-replay.txt",
+		"oauth1-25-err-initiate-stale-timestamp.txt",
+		"oauth1-28-err-initiate-callback-on-noprefix-consumer.txt",
+		"oauth1-41-err-api-bad-access-token.txt",
+		"oauth1-42-err-api-bad-signature.txt",
+		"oauth1-44-err-identify-bad-token.txt",
+		"oauth1-47-err-owner-only-initiate.txt",
+		"oauth1-identify-only-11-api-userinfo.txt",
+	}
+	for _, v := range versions {
+		dir := transcriptDir(t, v)
+		for _, f := range files {
+			t.Run(v+"/"+f, func(t *testing.T) {
+				x := loadExchange(t, dir, f)
+				s := replayWiki(t, v, dir, x)
+				if strings.Contains(f, "nonce-replay") {
+					if _, body := send(t, s, x); strings.Contains(body, "error") {
+						t.Fatalf("first use refused: %s", body)
+					}
+				}
+				resp, body := send(t, s, x)
+				if resp.StatusCode != x.status || resp.Header.Get("Content-Type") != x.respHeader.Get("Content-Type") {
+					t.Errorf("status %d, Content-Type %q; want %d, %q", resp.StatusCode, resp.Header.Get("Content-Type"), x.status, x.respHeader.Get("Content-Type"))
+				}
+				if got, want := resp.Header.Get("MediaWiki-API-Error"), x.respHeader.Get("MediaWiki-API-Error"); got != want {
+					t.Errorf("MediaWiki-API-Error = %q; want %q", got, want)
+				}
+				if body != x.respBody {
+					t.Errorf("body =\n%s\nwant\n%s", body, x.respBody)
+				}
+			})
+		}
+	}
+}
