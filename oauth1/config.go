@@ -57,6 +57,17 @@ type Config struct {
 	Leeway time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Retry makes RequestToken and Identify, which are idempotent, try once
+	// more after a short random wait (RetryWait) when the wiki answers with
+	// a server error (5xx) or the connection fails or breaks off; not after
+	// a timeout, a cancelled context, a redirect, an HTML page with another
+	// status or an error the wiki reports. Each attempt is signed afresh
+	// (new nonce and timestamp). AccessToken is never retried: the exchange
+	// is single-use (SECURITY.md R3).
+	Retry bool
+	// RetryWait is the base of the wait before the retry: the wait is
+	// random between RetryWait and twice it. 0 (or less) means 150 ms.
+	RetryWait time.Duration
 	// Nonce returns a fresh oauth_nonce; nil means 16 bytes from
 	// crypto/rand, hex-encoded. An error fails the request before it is sent.
 	Nonce func() (string, error)

@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Read limits for responses.
@@ -27,6 +30,7 @@ const (
 // requires oauth_callback_confirmed=true. Errors the wiki reports are
 // *Error values (errors.Is: ErrConsumerRejected, ErrInvalidSignature,
 // ErrCallbackNotAllowed, ErrOwnerOnly, ErrClockSkew, ErrNonceReused…).
+// With Config.Retry, a 5xx or a failed connection is tried once more.
 func (c *Config) RequestToken(ctx context.Context) (*Token, error) {
 	e, err := c.parsed()
 	if err != nil {
@@ -38,8 +42,10 @@ func (c *Config) RequestToken(ctx context.Context) (*Token, error) {
 	}
 	const op = "initiate"
 	secrets := []string{c.ConsumerSecret}
-	body, _, err := c.roundTrip(ctx, op, e.specialURL(op, Param{"format", "json"}), nil,
-		[]Param{{"oauth_callback", cb}}, maxResponse, secrets)
+	body, _, err := c.retrying(ctx, func() ([]byte, string, error) {
+		return c.roundTrip(ctx, op, e.specialURL(op, Param{"format", "json"}), nil,
+			[]Param{{"oauth_callback", cb}}, maxResponse, secrets)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +64,8 @@ func (c *Config) RequestToken(ctx context.Context) (*Token, error) {
 // the oauth_token the callback carried: it must equal rt.Key (compared in
 // constant time, ErrTokenMismatch) and verifier must be non-empty
 // (ErrMissingVerifier); both are checked before any request is sent. The
-// exchange is single-use on the wiki's side: do not retry it blindly.
+// exchange is single-use on the wiki's side: it is never retried, whatever
+// Config.Retry says, and callers should not retry it blindly either.
 func (c *Config) AccessToken(ctx context.Context, rt *Token, callbackToken, verifier string) (*Token, error) {
 	const op = "token"
 	if rt == nil || rt.Key == "" ||
@@ -89,7 +96,8 @@ func (c *Config) AccessToken(ctx context.Context, rt *Token, callbackToken, veri
 // verifies the returned JWT fully (HS256 with the consumer secret; iss, aud,
 // iat, exp with Leeway, this request's own nonce, sub). It needs
 // ConsumerSecret even with RSASHA1: MediaWiki signs the JWT with the
-// consumer's secret whatever the signature method. A refused JWT is an
+// consumer's secret whatever the signature method. With Config.Retry, a
+// 5xx or a failed connection is tried once more (with a new nonce). A refused JWT is an
 // *IdentityError (ErrIdentityInvalid); a wiki error is an *Error (e.g.
 // ErrAccessTokenNotFound for a bad or revoked token).
 func (c *Config) Identify(ctx context.Context, at *Token) (*Identity, error) {
@@ -107,8 +115,10 @@ func (c *Config) Identify(ctx context.Context, at *Token) (*Identity, error) {
 		return nil, fmt.Errorf("%w: Identify needs ConsumerSecret, the key of the identify JWT (also for RSA-SHA1 consumers)", ErrInvalidConfig)
 	}
 	secrets := []string{c.ConsumerSecret, at.Key, at.Secret}
-	body, nonce, err := c.roundTrip(ctx, op, e.specialURL(op, Param{"format", "json"}), at, nil,
-		maxIdentifyResponse, secrets)
+	body, nonce, err := c.retrying(ctx, func() ([]byte, string, error) {
+		return c.roundTrip(ctx, op, e.specialURL(op, Param{"format", "json"}), at, nil,
+			maxIdentifyResponse, secrets)
+	})
 	if errors.Is(err, ErrResponseTooLarge) {
 		return nil, &IdentityError{Reason: "too-large", Err: err}
 	}
@@ -116,6 +126,50 @@ func (c *Config) Identify(ctx context.Context, at *Token) (*Identity, error) {
 		return nil, err
 	}
 	return c.verifyIdentity(string(bytes.TrimSpace(body)), nonce, e)
+}
+
+// defaultRetryWait is the base wait before a retry.
+const defaultRetryWait = 150 * time.Millisecond
+
+// retrying runs an idempotent round trip, and with Config.Retry runs it
+// once more after a jittered wait when the first attempt failed in a way
+// another attempt may not (see retryable).
+func (c *Config) retrying(ctx context.Context, attempt func() ([]byte, string, error)) ([]byte, string, error) {
+	body, nonce, err := attempt()
+	if err == nil || !c.Retry || !retryable(ctx, err) {
+		return body, nonce, err
+	}
+	base := c.RetryWait
+	if base <= 0 {
+		base = defaultRetryWait
+	}
+	wait := base + rand.N(base+1)
+	t := time.NewTimer(wait)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+		return nil, "", err
+	}
+	return attempt()
+}
+
+// retryable reports a failure worth one more attempt: a 5xx answer, or no
+// (complete) answer at all, except a timeout or the caller's context
+// ending.
+func retryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || !errors.Is(err, ErrWikiUnavailable) {
+		return false
+	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.StatusCode >= 500
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled)
 }
 
 // roundTrip signs and sends one GET to a Special:OAuth endpoint and returns
