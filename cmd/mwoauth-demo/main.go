@@ -12,6 +12,16 @@
 //
 //	go run ./cmd/mwoauth-demo -wiki https://meta.wikimedia.org/w \
 //	    -consumer-key KEY -consumer-secret SECRET -contact you@example.org
+//
+// With OAuth 2.0, pass -oauth2 and a client registered with the redirect URI
+// http://127.0.0.1:5000/oauth-callback; without -client-secret it is a public
+// client (PKCE only):
+//
+//	go run ./cmd/mwoauth-demo -oauth2 -wiki https://meta.wikimedia.org/w \
+//	    -client-id ID -client-secret SECRET -contact you@example.org
+//
+// -oauth2 without -wiki runs the built-in wiki in OAuth 2.0 mode (a
+// confidential client whose redirect URI is the demo's callback).
 package main
 
 import (
@@ -49,6 +59,8 @@ func main() {
 
 type options struct {
 	addr, wiki, consumerKey, consumerSecret, callback, sessionKey, contact string
+	oauth2                                                                 bool
+	clientID, clientSecret                                                 string
 }
 
 // run starts the demo and serves until ctx ends or a signal arrives. ready,
@@ -62,6 +74,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&o.wiki, "wiki", "", "the wiki's script path, e.g. https://meta.wikimedia.org/w (empty: a built-in local wiki)")
 	fs.StringVar(&o.consumerKey, "consumer-key", os.Getenv("MWOAUTH_CONSUMER_KEY"), "OAuth 1.0a consumer key (env MWOAUTH_CONSUMER_KEY)")
 	fs.StringVar(&o.consumerSecret, "consumer-secret", os.Getenv("MWOAUTH_CONSUMER_SECRET"), "OAuth 1.0a consumer secret (env MWOAUTH_CONSUMER_SECRET)")
+	fs.BoolVar(&o.oauth2, "oauth2", false, "use OAuth 2.0 (rest.php/oauth2) instead of OAuth 1.0a")
+	fs.StringVar(&o.clientID, "client-id", os.Getenv("MWOAUTH_CLIENT_ID"), "OAuth 2.0 client id, with -oauth2 (env MWOAUTH_CLIENT_ID)")
+	fs.StringVar(&o.clientSecret, "client-secret", os.Getenv("MWOAUTH_CLIENT_SECRET"), "OAuth 2.0 client secret, with -oauth2 (env MWOAUTH_CLIENT_SECRET; empty: a public client, PKCE only)")
 	fs.StringVar(&o.callback, "callback", "", "the callback URL registered with the consumer (default http://<addr>/oauth-callback)")
 	fs.StringVar(&o.sessionKey, "session-key", os.Getenv("MWOAUTH_SESSION_KEY"), "32-byte session key as 64 hex digits or base64 (env MWOAUTH_SESSION_KEY; default: random per run)")
 	fs.StringVar(&o.contact, "contact", "", "your contact (e-mail or URL) for the User-Agent sent to the wiki")
@@ -99,30 +114,56 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Logger:      logger,
 	}
 
+	cfg.Protocol = mwoauth.OAuth1
+	if o.oauth2 {
+		cfg.Protocol = mwoauth.OAuth2
+	}
+	grants := []string{"basic", "highvolume", "editpage", "createeditmovepage"}
 	var builtin *mwoauthtest.Server
 	if o.wiki == "" {
-		if o.consumerKey != "" || o.consumerSecret != "" {
+		if !o.oauth2 && (o.consumerKey != "" || o.consumerSecret != "") {
 			return errors.New("a consumer key or secret was given without -wiki: pass -wiki with the wiki's script path (e.g. -wiki https://meta.wikimedia.org/w), or neither to use the built-in wiki")
+		}
+		if o.oauth2 && (o.clientID != "" || o.clientSecret != "") {
+			return errors.New("a client id or secret was given without -wiki: pass -wiki with the wiki's script path (e.g. -wiki https://meta.wikimedia.org/w), or neither to use the built-in wiki")
 		}
 		wiki := mwoauthtest.NewServer()
 		defer wiki.Close()
 		builtin = wiki
-		c := wiki.AddConsumer(mwoauthtest.Consumer{
-			Name:             "mwoauth-demo",
-			Callback:         o.callback,
-			CallbackIsPrefix: true,
-			Grants:           []string{"basic", "highvolume", "editpage", "createeditmovepage"},
-		})
+		if o.oauth2 {
+			c := wiki.AddConsumer(mwoauthtest.Consumer{
+				Name:         "mwoauth-demo",
+				Version:      2,
+				Confidential: true,
+				Callback:     o.callback,
+				Grants:       grants,
+			})
+			cfg.ClientID, cfg.ClientSecret = c.ClientID(), c.ClientSecret()
+		} else {
+			c := wiki.AddConsumer(mwoauthtest.Consumer{
+				Name:             "mwoauth-demo",
+				Callback:         o.callback,
+				CallbackIsPrefix: true,
+				Grants:           grants,
+			})
+			cfg.ConsumerKey, cfg.ConsumerSecret = c.Key, c.Secret
+		}
 		cfg.Wiki = wiki.ScriptPath()
-		cfg.ConsumerKey, cfg.ConsumerSecret = c.Key, c.Secret
 		alice := wiki.User("Alice")
-		fmt.Fprintf(stdout, "Built-in wiki:   %s  (log in as %s, password %s)\n", wiki.ScriptPath(), alice.Name, alice.Password)
+		fmt.Fprintf(stdout, "Built-in wiki:   %s  (%s; log in as %s, password %s)\n", wiki.ScriptPath(), cfg.Protocol, alice.Name, alice.Password)
 	} else {
 		if err := prompt(stdin, stdout, &o); err != nil {
 			return err
 		}
 		cfg.Wiki = o.wiki
-		cfg.ConsumerKey, cfg.ConsumerSecret = o.consumerKey, o.consumerSecret
+		if o.oauth2 {
+			cfg.ClientID, cfg.ClientSecret = o.clientID, o.clientSecret
+			if o.clientSecret == "" {
+				fmt.Fprintln(stdout, "Note: no client secret: using a public OAuth 2.0 client (PKCE only).")
+			}
+		} else {
+			cfg.ConsumerKey, cfg.ConsumerSecret = o.consumerKey, o.consumerSecret
+		}
 	}
 
 	auth, err := mwoauth.New(cfg)
@@ -172,17 +213,30 @@ func sessionKey(s string, stdout io.Writer) ([]byte, error) {
 	return nil, errors.New("-session-key must be 32 bytes as 64 hex digits or base64")
 }
 
-// prompt asks on a terminal for the consumer key and secret that were not
-// given, as the Python demo does.
+// prompt asks on a terminal for the consumer key and secret (OAuth 2.0: the
+// client id, and a secret that may stay empty) that were not given, as the
+// Python demo does.
 func prompt(stdin io.Reader, stdout io.Writer, o *options) error {
-	if o.consumerKey != "" && o.consumerSecret != "" {
+	if o.oauth2 && o.clientID != "" || !o.oauth2 && o.consumerKey != "" && o.consumerSecret != "" {
 		return nil
 	}
 	f, ok := stdin.(*os.File)
 	if !ok || !isTerminal(f) {
+		if o.oauth2 {
+			return errors.New("-oauth2 -wiki needs -client-id (or MWOAUTH_CLIENT_ID), and -client-secret for a confidential client")
+		}
 		return errors.New("-wiki needs -consumer-key and -consumer-secret (or MWOAUTH_CONSUMER_KEY and MWOAUTH_CONSUMER_SECRET)")
 	}
 	r := bufio.NewReader(stdin)
+	if o.oauth2 {
+		if err := askLine(r, stdout, "Client id", &o.clientID, false); err != nil {
+			return err
+		}
+		if o.clientSecret == "" {
+			return askLine(r, stdout, "Client secret (empty for a public client)", &o.clientSecret, true)
+		}
+		return nil
+	}
 	ask := func(label string, dst *string) error {
 		for *dst == "" {
 			fmt.Fprintf(stdout, "%s: ", label)
@@ -198,6 +252,22 @@ func prompt(stdin io.Reader, stdout io.Writer, o *options) error {
 		return err
 	}
 	return ask("Consumer secret", &o.consumerSecret)
+}
+
+// askLine reads one answer; with allowEmpty an empty line is an answer.
+func askLine(r *bufio.Reader, stdout io.Writer, label string, dst *string, allowEmpty bool) error {
+	for range 10 {
+		fmt.Fprintf(stdout, "%s: ", label)
+		line, err := r.ReadString('\n')
+		*dst = strings.TrimSpace(line)
+		if *dst != "" || allowEmpty && err == nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", label, err)
+		}
+	}
+	return fmt.Errorf("no %s given", label)
 }
 
 func isTerminal(f *os.File) bool {
