@@ -55,8 +55,10 @@ type Config struct {
 	// credentials from Special:OAuthConsumerRegistration.
 	ConsumerKey, ConsumerSecret string
 
-	// ClientID and ClientSecret are the OAuth 2.0 client's credentials. An
-	// empty ClientSecret means a public client (PKCE only).
+	// ClientID and ClientSecret are the OAuth 2.0 client's credentials
+	// (Special:OAuthConsumerRegistration/propose/oauth2), sent in the body
+	// of the token requests. An empty ClientSecret means a public client
+	// (PKCE only). PKCE S256 is used with every client.
 	ClientID, ClientSecret string
 
 	// Scopes are the OAuth 2.0 grants requested (e.g. "basic", "editpage");
@@ -68,7 +70,8 @@ type Config struct {
 	// MediaWiki then uses the callback registered with the consumer, and
 	// PublicOrigin must be set. Its path is where the callback route is
 	// served (default "<BasePath>/oauth-callback"), which may lie outside
-	// BasePath.
+	// BasePath. OAuth 2.0 requires it: it is the redirect_uri, which must
+	// equal the client's registered redirect URI exactly.
 	CallbackURL string
 
 	// PublicOrigin is the application's own origin as browsers see it
@@ -103,6 +106,15 @@ type Config struct {
 
 	// SessionStore keeps sessions on a server. Nil keeps them in an encrypted
 	// cookie (the default), which suits a single instance.
+	//
+	// With OAuth 2.0 every refresh rotates the tokens (the wiki revokes the
+	// old refresh token at once; 1.39 and 1.43 have no grace period). With
+	// the cookie store the rotated tokens live in one browser's cookie:
+	// within one process concurrent requests share a single refresh, but
+	// two instances refreshing the same session at once would revoke each
+	// other's tokens and log the user out. Apps that run OAuth 2.0 on
+	// several instances therefore need a server-side store; [New] logs a
+	// warning for OAuth 2.0 with the cookie store.
 	SessionStore session.Store
 
 	// SessionMaxAge is the absolute lifetime of a session (default 24h).
@@ -116,7 +128,9 @@ type Config struct {
 	DenyBlocked bool
 
 	// Issuer overrides the "iss" expected in identify JWTs, for wiki farms
-	// whose canonical server differs from Wiki's origin.
+	// whose canonical server differs from Wiki's origin. With OAuth 2.0,
+	// whose profile has no issuer, it is User.Issuer (default: Wiki's
+	// origin).
 	Issuer string
 
 	// HTTPClient makes the calls to the wiki. Nil means a client with a 30 s
