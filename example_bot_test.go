@@ -94,3 +94,27 @@ func Example_ownerOnlyBotOAuth2() {
 	// logged in as Alice
 	// edit: Success Test page 02
 }
+
+// ClientCredentials gets short-lived tokens for an owner-only OAuth 2.0
+// client with its id and secret (the client_credentials grant), renewing
+// them as they expire.
+func ExampleClientCredentials() {
+	wiki := mwoauthtest.NewServer()
+	defer wiki.Close()
+	c := wiki.AddConsumer(mwoauthtest.Consumer{
+		Name: "AliceBot3", Version: 2, OwnerOnly: true, Owner: "Alice",
+		Grants: []string{"basic", "editpage"},
+	})
+
+	ctx := context.Background()
+	client, err := mwoauth.ClientCredentials(ctx, wiki.ScriptPath(), c.ClientID(), c.ClientSecret(), botUA)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := runBot(ctx, client, "Test page 03"); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// logged in as Alice
+	// edit: Success Test page 03
+}

@@ -245,27 +245,46 @@ func TestOwnerOnlyNoRedirect(t *testing.T) {
 }
 
 // TestOwnerOnlyNoSecretsInLogs: with debug logging on, neither the log nor
-// the printed client shows a secret.
+// the printed client shows a secret, for each of the three constructors.
 func TestOwnerOnlyNoSecretsInLogs(t *testing.T) {
 	wiki := mwoauthtest.Start(t)
-	c := wiki.AddConsumer(mwoauthtest.Consumer{OwnerOnly: true, Owner: "Alice", Grants: []string{"basic", "editpage"}})
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, err := mwoauth.OwnerOnlyOAuth1(wiki.ScriptPath(), c.Key, c.Secret, c.AccessKey, c.AccessSecret, botUA, mwapi.WithLogger(logger))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := edit(t.Context(), client, "Test page 03", "x"); err != nil {
-		t.Fatal(err)
-	}
-	if logs.Len() == 0 {
-		t.Fatal("nothing logged at debug level: the test proves nothing")
-	}
-	out := logs.String() + fmt.Sprintf("%v %+v %#v", client, client, client)
-	for _, s := range []string{c.Secret, c.AccessSecret} {
-		if strings.Contains(out, s) {
-			t.Errorf("a secret appears in the logs or the printed client")
-		}
+	c1 := wiki.AddConsumer(mwoauthtest.Consumer{OwnerOnly: true, Owner: "Alice", Grants: []string{"basic", "editpage"}})
+	c2 := wiki.AddConsumer(mwoauthtest.Consumer{Version: 2, OwnerOnly: true, Owner: "Alice", Grants: []string{"basic", "editpage"}})
+	for _, tc := range []struct {
+		name    string
+		make    func(mwapi.Option) (*mwapi.Client, error)
+		secrets []string
+	}{
+		{"oauth1", func(o mwapi.Option) (*mwapi.Client, error) {
+			return mwoauth.OwnerOnlyOAuth1(wiki.ScriptPath(), c1.Key, c1.Secret, c1.AccessKey, c1.AccessSecret, botUA, o)
+		}, []string{c1.Secret, c1.AccessSecret}},
+		{"oauth2", func(o mwapi.Option) (*mwapi.Client, error) {
+			return mwoauth.OwnerOnlyOAuth2(wiki.ScriptPath(), c2.AccessToken, botUA, o)
+		}, []string{c2.AccessToken[len(c2.AccessToken)-40:]}},
+		{"client credentials", func(o mwapi.Option) (*mwapi.Client, error) {
+			return mwoauth.ClientCredentials(t.Context(), wiki.ScriptPath(), c2.Key, c2.Secret, botUA, o)
+		}, []string{c2.Secret}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			client, err := tc.make(mwapi.WithLogger(logger))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := edit(t.Context(), client, "Test page 03", "x"); err != nil {
+				t.Fatal(err)
+			}
+			if logs.Len() == 0 {
+				t.Fatal("nothing logged at debug level: the test proves nothing")
+			}
+			out := logs.String() + fmt.Sprintf("%v %+v %#v", client, client, client)
+			for _, s := range tc.secrets {
+				if strings.Contains(out, s) {
+					t.Errorf("a secret appears in the logs or the printed client")
+				}
+			}
+		})
 	}
 }
 
