@@ -61,7 +61,11 @@ func (st *reqState) end() {
 // Client returns an *http.Client that authenticates its requests as the
 // request's user (OAuth 1.0a signatures or an OAuth 2.0 bearer token), for
 // wiki endpoints that [Auth.Request] does not cover. It never follows
-// redirects, so credentials never leave for another host.
+// redirects, so credentials never leave for another host. With OAuth 2.0 it
+// refreshes the access token when it is due or refused (HTTP 401, or
+// mwoauth-invalid-authorization from api.php; requests with a body are sent
+// again only when they have GetBody) and writes the new tokens to r's
+// session: use it only while handling r, before writing the response.
 func (a *Auth) Client(r *http.Request) (*http.Client, error) {
 	st, err := a.state(r)
 	if err != nil {

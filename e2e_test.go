@@ -75,6 +75,7 @@ var e2eTests = []struct {
 	{"RefreshRefused", onlyOAuth2, testOAuth2RefreshRefused},
 	{"RefreshNetworkRetry", onlyOAuth2, testOAuth2RefreshNetworkRetry},
 	{"RefreshPersistsAcrossRestart", onlyOAuth2, testOAuth2RefreshPersistsAcrossRestart},
+	{"TwoInstancesServerStore", onlyOAuth2, testOAuth2TwoInstancesServerStore},
 	{"PublicClient", onlyOAuth2, testOAuth2PublicClient},
 	{"CookieStoreWarning", onlyOAuth2, testOAuth2CookieStoreWarning},
 }

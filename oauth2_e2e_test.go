@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -435,4 +437,60 @@ func testOAuth2CookieStoreWarning(t *testing.T, p mwoauth.Protocol) {
 	if strings.Contains(e1.logs.String(), warning) {
 		t.Fatalf("a warning with OAuth 1.0a: %s", e1.logs.String())
 	}
+}
+
+// R9 with a server-side store and two instances of the app: instance B
+// loaded the session before instance A refreshed it; B's own refresh with
+// the old refresh token is refused by the wiki (no grace period), so B
+// re-reads the session from the store and uses A's new tokens instead of
+// logging the user out.
+func testOAuth2TwoInstancesServerStore(t *testing.T, p mwoauth.Protocol) {
+	store := session.NewMemoryStore()
+	e := newEnv(t, p, withConfig(func(c *mwoauth.Config) { c.SessionStore = store }))
+	b := e.browser()
+	e.mustLogin(b)
+	authB, err := mwoauth.New(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, gate := make(chan struct{}), make(chan struct{})
+	appB := httptest.NewServer(authB.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(loaded)
+		select {
+		case <-gate:
+		case <-time.After(10 * time.Second):
+		}
+		res, err := authB.Request(r, url.Values{"action": {"query"}, "meta": {"userinfo"}})
+		if err != nil {
+			http.Error(w, "api error: "+errName(err), http.StatusBadGateway)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(res)
+	})))
+	defer appB.Close()
+	base := e.wiki.Requests(mwoauthtest.EndpointOAuth2Token)
+	e.clock.Advance(2 * time.Hour)
+
+	done := make(chan response, 1)
+	go func() {
+		resp, err := b.c.Get(appB.URL + "/userinfo") // the same cookie: ports do not separate cookies
+		if err != nil {
+			done <- response{body: err.Error()}
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- response{resp, string(body)}
+	}()
+	<-loaded
+	e.userinfo(b) // instance A refreshes and stores the new tokens
+	close(gate)
+	r := <-done
+	if r.Response == nil || r.StatusCode != http.StatusOK || !strings.Contains(r.body, `"name":"Alice"`) {
+		t.Fatalf("instance B after A's refresh: %q", r.body)
+	}
+	if n := e.wiki.Requests(mwoauthtest.EndpointOAuth2Token) - base; n != 2 {
+		t.Fatalf("%d token requests; want 2 (A's refresh, B's refused one)", n)
+	}
+	e.userinfo(b) // still logged in at A
 }
