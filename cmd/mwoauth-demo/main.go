@@ -61,6 +61,7 @@ type options struct {
 	addr, wiki, consumerKey, consumerSecret, callback, sessionKey, contact string
 	oauth2                                                                 bool
 	clientID, clientSecret                                                 string
+	sessions                                                               string
 }
 
 // run starts the demo and serves until ctx ends or a signal arrives. ready,
@@ -80,6 +81,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&o.callback, "callback", "", "the callback URL registered with the consumer (default http://<addr>/oauth-callback)")
 	fs.StringVar(&o.sessionKey, "session-key", os.Getenv("MWOAUTH_SESSION_KEY"), "32-byte session key as 64 hex digits or base64 (env MWOAUTH_SESSION_KEY; default: random per run)")
 	fs.StringVar(&o.contact, "contact", "", "your contact (e-mail or URL) for the User-Agent sent to the wiki")
+	fs.StringVar(&o.sessions, "sessions", os.Getenv("MWOAUTH_SESSIONS"), "session store: sqlite:PATH, redis://…, mysql://…, postgres://…, memory (default: the encrypted cookie; env MWOAUTH_SESSIONS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -107,11 +109,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		ua += "; " + o.contact
 	}
 	ua += ")"
+	store, closer, err := openSessions(ctx, o.sessions)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
 	cfg := mwoauth.Config{
-		CallbackURL: o.callback,
-		UserAgent:   ua,
-		SessionKeys: [][]byte{key},
-		Logger:      logger,
+		SessionStore: store,
+		CallbackURL:  o.callback,
+		UserAgent:    ua,
+		SessionKeys:  [][]byte{key},
+		Logger:       logger,
 	}
 
 	cfg.Protocol = mwoauth.OAuth1
