@@ -434,11 +434,12 @@ func (m *Manager) saveClient(w http.ResponseWriter, s *Session, now time.Time) e
 
 func (m *Manager) saveStore(ctx context.Context, w http.ResponseWriter, s *Session, now time.Time) error {
 	id, created, version := s.id, s.created, s.version
+	// A renewed session gets a new record first; the old one is deleted
+	// only once the new one is stored, so a failing store never leaves the
+	// user with neither.
+	var oldID []byte
 	if s.renew && id != nil {
-		if err := m.store.Delete(ctx, storeKey(id)); err != nil {
-			return fmt.Errorf("session: deleting old session: %w", err)
-		}
-		s.id, s.version = nil, 0
+		oldID = id
 		id, version = nil, 0
 	}
 	newCookie := false
@@ -482,6 +483,12 @@ func (m *Manager) saveStore(ctx context.Context, w http.ResponseWriter, s *Sessi
 	}
 	s.id, s.created, s.version = id, created, version
 	s.markSaved()
+	if oldID != nil {
+		// The new session is in place and its cookie set; should this
+		// delete fail, the old record (which never held this login)
+		// simply expires.
+		_ = m.store.Delete(ctx, storeKey(oldID))
+	}
 	return nil
 }
 
