@@ -47,7 +47,9 @@ var (
 	ErrNonceReused = errors.New("oauth1: nonce already used")
 	// ErrAccessTokenNotFound: the access token is unknown or revoked.
 	ErrAccessTokenNotFound = errors.New("oauth1: access token not found or revoked")
-	// ErrOwnerOnly: the consumer is owner-only and has no handshake (E010).
+	// ErrOwnerOnly: the consumer is owner-only and has no handshake (E010):
+	// sign API calls with the access token shown at its registration
+	// (Config.Client with that Token, or mwoauth.OwnerOnlyOAuth1).
 	ErrOwnerOnly = errors.New("oauth1: consumer is owner-only")
 	// ErrUnexpectedRedirect: a signed request was answered with a redirect,
 	// which is never followed.
