@@ -16,21 +16,6 @@ import (
 	"github.com/wikiauth/mwoauth/oauth1"
 )
 
-// Owner-only consumers are for bots and scripts that act as the one user who
-// registered them: there is no handshake, the wiki shows the credentials
-// once at registration (Special:OAuthConsumerRegistration/propose with
-// "This consumer is for use only by <user>"). OwnerOnlyOAuth1,
-// OwnerOnlyOAuth2 and ClientCredentials each return a ready *mwapi.Client
-// that authenticates every request as that user.
-//
-// The clients send assert=user (an edit never goes out anonymously), keep
-// a cookie jar of their own (as the owner-only documentation requires), follow
-// no redirects, and accept the usual mwapi options, e.g. mwapi.Background()
-// for bots. A WithHTTPClient option is overridden: these clients sign or
-// authorise over a shared pool of mwapi.NewTransport. Credentials the wiki
-// refuses show up at the first call as errors matching mwapi.ErrTokenRevoked.
-// Nothing logs or prints the secrets.
-
 // maxCredentialLen bounds a credential value (OAuth 2 access tokens are
 // JWTs of about 1 KB; OAuth 1 values are 32 or 40 hex digits).
 const maxCredentialLen = 8 << 10
@@ -50,6 +35,20 @@ var ownerOnlyTransport = sync.OnceValue(func() http.RoundTripper { return mwapi.
 // loopback host; userAgent is the required descriptive User-Agent. Every
 // request is signed with HMAC-SHA1. Bad input fails with an error matching
 // ErrConfig; no request is sent until the first call.
+//
+// Owner-only consumers are for bots and scripts that act as the one user
+// who registered them ("This consumer is for use only by <user>" on
+// Special:OAuthConsumerRegistration/propose): there is no handshake, and
+// the wiki shows the credentials once, at registration. OwnerOnlyOAuth1,
+// [OwnerOnlyOAuth2] and [ClientCredentials] each return a ready
+// *mwapi.Client that acts as that user. The clients send assert=user (an
+// edit never goes out anonymously), keep a cookie jar of their own (as the
+// owner-only documentation asks), follow no redirects, and take the usual
+// mwapi options, e.g. mwapi.Background() for bots; a WithHTTPClient option
+// is overridden, since the client carries the credentials (over a shared
+// pool of mwapi.NewTransport). Credentials the wiki refuses show up at the
+// first call as errors matching mwapi.ErrTokenRevoked. Nothing logs or
+// prints the secrets.
 func OwnerOnlyOAuth1(wiki, consumerKey, consumerSecret, accessKey, accessSecret, userAgent string, opts ...mwapi.Option) (*mwapi.Client, error) {
 	const op = "owner-only OAuth 1"
 	script, err := ownerOnlyWiki(op, wiki)
