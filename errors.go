@@ -25,8 +25,8 @@ var (
 	// ErrAccountUnavailable: the wiki's identity has no user name (a hidden
 	// user), or the user is blocked and Config.DenyBlocked is set.
 	ErrAccountUnavailable = errors.New("mwoauth: account cannot log in")
-	// ErrTokenRevoked: the wiki no longer accepts the user's access token;
-	// the session has been ended.
+	// ErrTokenRevoked: the wiki no longer accepts the user's access token
+	// (OAuth 2.0: nor the refresh token); the session has been ended.
 	ErrTokenRevoked = errors.New("mwoauth: access token revoked or invalid")
 	// ErrWikiUnavailable: the wiki could not be reached or answered with a
 	// server error.

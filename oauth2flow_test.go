@@ -263,3 +263,30 @@ func TestOAuth2Config(t *testing.T) {
 		t.Fatalf("flow %+v", f.conf.Endpoint)
 	}
 }
+
+// The callback parser never panics, and whatever it accepts is a single
+// printable state of at most 128 bytes.
+func FuzzOAuth2Callback(f *testing.F) {
+	for _, s := range []string{"code=abc&state=xyz", "error=unauthorized_client&error_description=x", "error=access_denied&state=s",
+		"code=a&error=b", "state=&code=c", "code=%zz", "code=a;state=b", "state=a&state=b&code=c"} {
+		f.Add(s)
+	}
+	w := &oauth2Flow{}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		h, err := w.parseCallback(q)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedCallback) && !errors.Is(err, ErrNoPendingLogin) &&
+				!errors.Is(err, ErrLoginDeclined) && !errors.Is(err, ErrLoginFailed) {
+				t.Fatalf("error of no known kind: %v", err)
+			}
+			return
+		}
+		if h == "" || len(h) > maxStateLen || !printable(h) || len(q["state"]) != 1 || q.Get("state") != h {
+			t.Fatalf("accepted handle %q from %q", h, raw)
+		}
+	})
+}

@@ -48,9 +48,12 @@ var readActions = map[string]bool{
 // returns the decoded JSON result. format=json and formatversion=2 are added;
 // reads go out as GET, writes as POST (see [WithMethod]), with assert=user.
 // An API error, which MediaWiki sends with HTTP 200, is returned as an error
-// wrapping *mwapi.APIError with the wiki's code and info. When the wiki no
-// longer accepts the user's tokens, the session ends and the error matches
-// [ErrTokenRevoked]. Call it before writing the response.
+// wrapping *mwapi.APIError with the wiki's code and info. With OAuth 2.0
+// an access token that is about to expire, or that the wiki refuses, is
+// refreshed first (once, shared by the session's concurrent requests) and
+// the rotated tokens are stored in the session. When the wiki no longer
+// accepts the user's tokens (or refuses the refresh), the session ends and
+// the error matches [ErrTokenRevoked]. Call it before writing the response.
 func (a *Auth) Request(r *http.Request, params url.Values, opts ...RequestOption) (map[string]any, error) {
 	var out map[string]any
 	if err := a.RequestInto(r, params, &out, opts...); err != nil {
