@@ -343,7 +343,9 @@ func (s *Server) token(o *oauthRequest) (*accessToken, bool, *oauthErr) {
 		return nil, false, errAccessMissing
 	}
 	t.usedAt = s.now()
-	return at, c.RSAPublicKey != nil, nil
+	// MediaWiki answers "__unused__" whenever the token request itself is
+	// signed with RSA-SHA1 (SpecialMWOAuth: $isRsa).
+	return at, o.get("oauth_signature_method") == "RSA-SHA1", nil
 }
 
 // verifyAccess is OAuthServer::verify_request with an access token.

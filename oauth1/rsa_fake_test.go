@@ -152,10 +152,11 @@ func TestRSAIdentifyAgainstFake(t *testing.T) {
 	cfg := &oauth1.Config{Wiki: s.ScriptPath(), ConsumerKey: c.Key, ConsumerSecret: c.Secret,
 		Signer: oauth1.RSASHA1{Key: key}, UserAgent: fakeUA, HTTPClient: s.Client()}
 	at := rsaHandshake(t, s, cfg)
-	// MediaWiki answers "__unused__" to every RSA-SHA1 token request; the
-	// fake does so only for consumers without a secret. Either way the
-	// client signs on with RSA and never uses the token secret.
-	t.Logf("token step answered secret %q", redact(at.Secret))
+	// MediaWiki answers "__unused__" to every RSA-SHA1 token request,
+	// secret or not; the client signs on with RSA and never uses it.
+	if at.Secret != "__unused__" {
+		t.Errorf("token step answered secret %q; want __unused__", redact(at.Secret))
+	}
 	id, err := cfg.Identify(t.Context(), at)
 	if err != nil {
 		t.Fatalf("Identify: %v", err)
