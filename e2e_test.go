@@ -70,6 +70,7 @@ var e2eTests = []struct {
 	{"StateMismatch", onlyOAuth2, testOAuth2StateMismatch},
 	{"PKCE", onlyOAuth2, testOAuth2PKCE},
 	{"DeclinedConsent", onlyOAuth2, testOAuth2Declined},
+	{"DeclinedAtWiki", onlyOAuth2, testOAuth2DeclinedAtWiki},
 	{"ConcurrentRefresh", onlyOAuth2, testOAuth2ConcurrentRefresh},
 	{"RefreshAfterRefusedAccessToken", onlyOAuth2, testOAuth2RefreshAfter401},
 	{"RefreshRefused", onlyOAuth2, testOAuth2RefreshRefused},

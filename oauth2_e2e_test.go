@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -493,4 +496,125 @@ func testOAuth2TwoInstancesServerStore(t *testing.T, p mwoauth.Protocol) {
 		t.Fatalf("%d token requests; want 2 (A's refresh, B's refused one)", n)
 	}
 	e.userinfo(b) // still logged in at A
+}
+
+var (
+	formRe  = regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
+	inputRe = regexp.MustCompile(`<input\b([^>]*)>`)
+	attrRe  = regexp.MustCompile(`([a-zA-Z_:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')`)
+)
+
+func htmlAttrs(s string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRe.FindAllStringSubmatch(s, 50) {
+		m[strings.ToLower(a[1])] = html.UnescapeString(a[2] + a[3])
+	}
+	return m
+}
+
+// findHTMLForm returns the action and inputs of the form whose attributes
+// contain marker (unchecked checkboxes left out, as a browser does).
+func findHTMLForm(page, marker string) (string, url.Values, bool) {
+	for _, m := range formRe.FindAllStringSubmatch(page, 20) {
+		if !strings.Contains(m[1], marker) {
+			continue
+		}
+		v := url.Values{}
+		for _, in := range inputRe.FindAllStringSubmatch(m[2], 200) {
+			a := htmlAttrs(in[1])
+			if t := strings.ToLower(a["type"]); a["name"] == "" || (t == "checkbox" || t == "radio") && !strings.Contains(in[1], "checked") {
+				continue
+			}
+			v.Add(a["name"], a["value"])
+		}
+		return htmlAttrs(m[1])["action"], v, true
+	}
+	return "", nil, false
+}
+
+// declineAtWiki plays Alice at the wiki like Server.Authorize does, but
+// presses Cancel on the consent form, and returns where the wiki sends the
+// browser back to (mwoauthtest has no helper for this).
+func (e *env) declineAtWiki(authorizeURL string) *url.URL {
+	e.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	wiki, _ := url.Parse(e.wiki.URL)
+	target, _ := url.Parse(authorizeURL)
+	var form url.Values
+	for range 20 {
+		if target.Host != wiki.Host {
+			return target
+		}
+		method, body := http.MethodGet, io.Reader(nil)
+		if form != nil {
+			method, body = http.MethodPost, strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequest(method, target.String(), body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		page, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if resp.StatusCode/100 == 3 {
+			target, err = target.Parse(resp.Header.Get("Location"))
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			form = nil
+			continue
+		}
+		var action string
+		var ok bool
+		switch text := string(page); {
+		case strings.Contains(text, `name="userlogin"`):
+			action, form, ok = findHTMLForm(text, `name="userlogin"`)
+			form.Set("wpName", "Alice")
+			form.Set("wpPassword", mwoauthtest.DefaultPassword)
+			form.Set("wploginattempt", "Log in")
+		case strings.Contains(text, "mw-mwoauth-authorize-form"):
+			action, form, ok = findHTMLForm(text, "mw-mwoauth-authorize-form")
+			form.Del("accept")
+			form.Set("cancel", "Cancel")
+		}
+		if !ok {
+			e.t.Fatalf("the wiki showed an unexpected page (HTTP %d) at %s", resp.StatusCode, target)
+		}
+		if target, err = target.Parse(action); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	e.t.Fatal("more than 20 hops at the wiki")
+	return nil
+}
+
+// Cancel pressed on the fake's consent form, end to end (1.39 and 1.43):
+// the wiki sends error=unauthorized_client without state, the app shows
+// the declined page, and the pending login is left to expire.
+func testOAuth2DeclinedAtWiki(t *testing.T, p mwoauth.Protocol) {
+	for _, v := range []mwoauthtest.Version{mwoauthtest.MW139, mwoauthtest.MW143} {
+		e := newEnv(t, p, withWiki(mwoauthtest.WithVersion(v)))
+		b := e.browser()
+		authURL := e.startLogin(b, "/")
+		cb := e.declineAtWiki(authURL)
+		q := cb.Query()
+		if cb.Path != "/oauth-callback" || q.Get("error") != "unauthorized_client" || q.Has("state") || q.Has("code") {
+			t.Fatalf("version %d: the wiki sent the declined user to %s", v, cb)
+		}
+		r := b.get(cb.String())
+		if r.StatusCode != http.StatusForbidden || !strings.Contains(r.body, "You declined") {
+			t.Fatalf("version %d: declined callback = %d %q", v, r.StatusCode, r.body)
+		}
+		if n := e.wiki.Requests(mwoauthtest.EndpointOAuth2Token); n != 0 {
+			t.Fatalf("version %d: %d token requests after a declined consent", v, n)
+		}
+		if r := b.get(e.app.URL + "/"); !strings.Contains(r.body, "anonymous") {
+			t.Fatalf("version %d: logged in after declining: %q", v, r.body)
+		}
+	}
 }

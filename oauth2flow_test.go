@@ -3,7 +3,9 @@ package mwoauth
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -289,4 +291,18 @@ func FuzzOAuth2Callback(f *testing.F) {
 			t.Fatalf("accepted handle %q from %q", h, raw)
 		}
 	})
+}
+
+func TestToken2Redacted(t *testing.T) {
+	tok := token2{Access: "eyJsecretaccess", Refresh: "def50200secretrefresh", Expiry: 1}
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "tok", tok, "ptr", &tok)
+	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%v %+v %#v %s", tok, &tok, tok, &tok), logs.String()} {
+		if strings.Contains(s, "secret") {
+			t.Errorf("a token leaks: %s", s)
+		}
+	}
+	if b, _ := json.Marshal(tok); !strings.Contains(string(b), "def50200secretrefresh") {
+		t.Errorf("the session encoding lost the token: %s", b)
+	}
 }

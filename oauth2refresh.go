@@ -354,3 +354,12 @@ func (a *Auth) freshen(ctx context.Context, st *reqState) error {
 	_, err := (&sessionTokenSource{f: f, st: st}).current(ctx, false, "")
 	return err
 }
+
+// String keeps the tokens out of logs and error texts.
+func (t token2) String() string { return "token2{redacted}" }
+
+// GoString keeps the tokens out of %#v.
+func (t token2) GoString() string { return t.String() }
+
+// LogValue keeps the tokens out of slog.
+func (t token2) LogValue() slog.Value { return slog.StringValue(t.String()) }
