@@ -1,5 +1,5 @@
 module github.com/wikiauth/mwoauth
 
-go 1.25
+go 1.25.0
 
 require golang.org/x/oauth2 v0.36.0
