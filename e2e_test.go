@@ -77,6 +77,7 @@ var e2eTests = []struct {
 	{"RefreshNetworkRetry", onlyOAuth2, testOAuth2RefreshNetworkRetry},
 	{"RefreshPersistsAcrossRestart", onlyOAuth2, testOAuth2RefreshPersistsAcrossRestart},
 	{"TwoInstancesServerStore", onlyOAuth2, testOAuth2TwoInstancesServerStore},
+	{"ClientRefreshes", onlyOAuth2, testOAuth2ClientRefreshes},
 	{"PublicClient", onlyOAuth2, testOAuth2PublicClient},
 	{"CookieStoreWarning", onlyOAuth2, testOAuth2CookieStoreWarning},
 }
@@ -248,7 +249,7 @@ func (e *env) restart() {
 		e.t.Fatalf("New: %v", err)
 	}
 	e.auth = a
-	e.setHandler(a.Wrap(testApp(a)))
+	e.setHandler(a.Wrap(testAppAPI(a, e.wiki.ScriptPath()+"/api.php")))
 }
 
 // tokenEndpoint is the endpoint that exchanges a callback for tokens.
@@ -259,8 +260,11 @@ func (e *env) tokenEndpoint() mwoauthtest.Endpoint {
 	return mwoauthtest.EndpointToken
 }
 
-// testApp is the seed's demo: /, /userinfo, /identity, plus /value.
-func testApp(a *mwoauth.Auth) http.Handler {
+// testApp is the seed's demo: /, /userinfo, /identity, plus /value and /raw.
+func testApp(a *mwoauth.Auth) http.Handler { return testAppAPI(a, "") }
+
+// testAppAPI is testApp whose /raw calls the api.php at apiURL.
+func testAppAPI(a *mwoauth.Auth, apiURL string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		for _, f := range a.Flashes(r) {
@@ -287,6 +291,27 @@ func testApp(a *mwoauth.Auth) http.Handler {
 			return
 		}
 		_ = json.NewEncoder(w).Encode(u)
+	})))
+	// /raw calls api.php through Auth.Client (a POST, so that a retry must
+	// send the body again).
+	mux.Handle("/raw", a.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := a.Client(r)
+		if err != nil {
+			http.Error(w, "client error: "+errName(err), http.StatusBadGateway)
+			return
+		}
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, apiURL,
+			strings.NewReader("action=query&meta=userinfo&format=json&formatversion=2&assert=user"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("User-Agent", testUA)
+		resp, err := c.Do(req)
+		if err != nil {
+			http.Error(w, "raw error: "+errName(err), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("X-Api-Error", resp.Header.Get("MediaWiki-API-Error"))
+		_, _ = io.Copy(w, resp.Body)
 	})))
 	mux.HandleFunc("/value", func(w http.ResponseWriter, r *http.Request) {
 		if v := r.URL.Query().Get("set"); v != "" {

@@ -618,3 +618,31 @@ func testOAuth2DeclinedAtWiki(t *testing.T, p mwoauth.Protocol) {
 		}
 	}
 }
+
+// Auth.Client refreshes too: ahead of expiry, and after api.php refused
+// the token (the POST is sent again with its body).
+func testOAuth2ClientRefreshes(t *testing.T, p mwoauth.Protocol) {
+	e := newEnv(t, p)
+	b := e.browser()
+	e.mustLogin(b)
+	base := e.wiki.Requests(mwoauthtest.EndpointOAuth2Token)
+	raw := func(want int) {
+		t.Helper()
+		r := b.get(e.app.URL + "/raw")
+		if r.StatusCode != http.StatusOK || r.Header.Get("X-Api-Error") != "" || !strings.Contains(r.body, `"name":"Alice"`) {
+			t.Fatalf("/raw = %d %q %q", r.StatusCode, r.Header.Get("X-Api-Error"), r.body)
+		}
+		if n := e.wiki.Requests(mwoauthtest.EndpointOAuth2Token) - base; n != want {
+			t.Fatalf("%d refreshes; want %d", n, want)
+		}
+	}
+	raw(0)
+	e.clock.Advance(2 * time.Hour) // expired by our clock
+	raw(1)
+	e.wiki.Advance(2 * time.Hour) // expired by the wiki's clock only
+	raw(2)
+	e.userinfo(b) // the rotated tokens were stored
+	if n := e.wiki.Requests(mwoauthtest.EndpointOAuth2Token) - base; n != 2 {
+		t.Fatalf("%d refreshes; want 2", n)
+	}
+}
