@@ -194,6 +194,8 @@ type sessionTokenSource struct {
 	st *reqState
 }
 
+var _ oauth2.TokenSource = (*sessionTokenSource)(nil)
+
 // Token implements oauth2.TokenSource.
 func (s *sessionTokenSource) Token() (*oauth2.Token, error) {
 	t, err := s.current(s.st.ctx, false, "")
@@ -237,19 +239,20 @@ func (s *sessionTokenSource) current(ctx context.Context, force bool, stale stri
 		return nil, failed
 	}
 	nt, err := s.f.ref.refresh(ctx, t)
-	if err != nil {
-		if !errors.Is(err, ErrTokenRevoked) {
-			s.st.mu.Lock()
-			s.st.refreshErr = err
-			s.st.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrTokenRevoked):
+		if rt, ok := s.adoptNewer(t); ok {
+			return rt, nil
 		}
-		if errors.Is(err, ErrTokenRevoked) {
-			if rt, ok := s.adoptNewer(t); ok {
-				return rt, nil
-			}
-			s.f.a.log.LogAttrs(ctx, slog.LevelInfo, "mwoauth: the wiki refused the OAuth 2 refresh; ending the session", slog.String("error", redactError(err)))
-			s.st.end()
-		}
+		s.f.a.log.LogAttrs(ctx, slog.LevelInfo, "mwoauth: the wiki refused the OAuth 2 refresh; ending the session", slog.String("error", redactError(err)))
+		s.st.end()
+		return nil, err
+	case err != nil:
+		// The wiki was not reached: this request does not try again, and
+		// the session keeps its tokens for the next one.
+		s.st.mu.Lock()
+		s.st.refreshErr = err
+		s.st.mu.Unlock()
 		return nil, err
 	}
 	old := t.Refresh
