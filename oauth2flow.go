@@ -46,6 +46,11 @@ func newOAuth2Flow(a *Auth) (flow, error) {
 	if s.callback == nil {
 		return nil, configErr("CallbackURL is required for OAuth 2.0 (the client's registered redirect URI); \"oob\" is OAuth 1.0a only")
 	}
+	for _, sc := range s.Scopes {
+		if sc == "" || !printable(sc) {
+			return nil, configErr("Scopes has %q: each scope is one grant name, e.g. \"basic\" or \"editpage\"", sc)
+		}
+	}
 	rest := s.wiki.String() + "/rest.php/oauth2"
 	hc := *s.HTTPClient
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

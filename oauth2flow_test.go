@@ -252,6 +252,14 @@ func TestOAuth2Config(t *testing.T) {
 			t.Errorf("CallbackURL %q: %v; want ErrConfig", cb, err)
 		}
 	}
+	for _, sc := range [][]string{{""}, {"basic editpage"}, {"basic\n"}} {
+		c := base
+		c.CallbackURL = "https://tool.example/oauth-callback"
+		c.Scopes = sc
+		if _, err := New(c); !errors.Is(err, ErrConfig) {
+			t.Errorf("Scopes %q: %v; want ErrConfig", sc, err)
+		}
+	}
 	c := base
 	c.CallbackURL = "https://tool.example/oauth-callback"
 	c.Issuer = "https://meta.wikimedia.org"
