@@ -1037,10 +1037,26 @@ func testWikiUnavailable(t *testing.T, p mwoauth.Protocol) {
 		}
 		return
 	}
+	// R3: initiate is retried once after a 5xx: one failure is absorbed,
+	// two make the login fail, after exactly two attempts.
+	before := e.wiki.Requests(mwoauthtest.EndpointInitiate)
+	e.wiki.FailNext(mwoauthtest.EndpointInitiate, mwoauthtest.Fault{Status: 503})
+	if r := b.get(e.app.URL + "/login"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("/login after one 503 = %d; want the retry to succeed", r.StatusCode)
+	}
+	if n := e.wiki.Requests(mwoauthtest.EndpointInitiate) - before; n != 2 {
+		t.Fatalf("initiate attempts after one 503 = %d; want 2", n)
+	}
+	b = e.browser()
+	before = e.wiki.Requests(mwoauthtest.EndpointInitiate)
+	e.wiki.FailNext(mwoauthtest.EndpointInitiate, mwoauthtest.Fault{Status: 503})
 	e.wiki.FailNext(mwoauthtest.EndpointInitiate, mwoauthtest.Fault{Status: 503})
 	r := b.get(e.app.URL + "/login")
 	if r.StatusCode != http.StatusBadGateway || len(r.Header.Values("Set-Cookie")) != 0 {
 		t.Fatalf("/login with the wiki failing = %d, %d cookies", r.StatusCode, len(r.Header.Values("Set-Cookie")))
+	}
+	if n := e.wiki.Requests(mwoauthtest.EndpointInitiate) - before; n != 2 {
+		t.Fatalf("initiate attempts with the wiki failing = %d; want 2", n)
 	}
 	e.wiki.Close()
 	start := time.Now()

@@ -31,6 +31,10 @@ func newOAuth1Flow(a *Auth) *oauth1Flow {
 		Authenticate:   s.Authenticate,
 		Issuer:         s.Issuer,
 		Now:            s.Now,
+		// One retry, with jitter, for the idempotent initiate and identify
+		// after a 5xx or a dropped connection; never for the token
+		// exchange (SECURITY.md R3).
+		Retry: true,
 	}}
 }
 
