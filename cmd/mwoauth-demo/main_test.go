@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -14,8 +15,15 @@ import (
 )
 
 // TestDemoOffline runs the demo as the README's command does (no flags but
-// a free port) and logs in through the built-in wiki's pages.
+// a free port; and with -oauth2) and logs in through the built-in wiki's
+// pages.
 func TestDemoOffline(t *testing.T) {
+	for _, args := range [][]string{nil, {"-oauth2"}} {
+		t.Run(fmt.Sprint(args), func(t *testing.T) { testDemoOffline(t, args) })
+	}
+}
+
+func testDemoOffline(t *testing.T, extra []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	type started struct {
@@ -26,7 +34,7 @@ func TestDemoOffline(t *testing.T) {
 	done := make(chan error, 1)
 	var stdout, stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, strings.NewReader(""), &stdout, &stderr,
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, extra...), strings.NewReader(""), &stdout, &stderr,
 			func(u string, w *mwoauthtest.Server) { ready <- started{u, w} })
 	}()
 	var s started
@@ -100,9 +108,15 @@ func TestDemoFlags(t *testing.T) {
 		{[]string{"-addr", "127.0.0.1:0", "-wiki", "https://meta.wikimedia.org/w"}, "needs -consumer-key"},
 		{[]string{"-addr", "127.0.0.1:0", "-session-key", "short"}, "32 bytes"},
 		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-addr", "127.0.0.1:0", "-oauth2", "-wiki", "https://meta.wikimedia.org/w"}, "needs -client-id"},
+		{[]string{"-addr", "127.0.0.1:0", "-oauth2", "-client-id", "x"}, "without -wiki"},
+		{[]string{"-addr", "127.0.0.1:0", "-sessions", "bogus://x"}, "-sessions"},
 	} {
 		t.Setenv("MWOAUTH_CONSUMER_KEY", "")
 		t.Setenv("MWOAUTH_CONSUMER_SECRET", "")
+		t.Setenv("MWOAUTH_CLIENT_ID", "")
+		t.Setenv("MWOAUTH_CLIENT_SECRET", "")
+		t.Setenv("MWOAUTH_SESSIONS", "")
 		err := run(context.Background(), tc.args, strings.NewReader(""), io.Discard, io.Discard, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("run(%q) = %v; want an error containing %q", tc.args, err, tc.want)
