@@ -32,6 +32,26 @@
 // handler, [UserFromContext] and [Auth.CurrentUser] say who is logged in, and
 // [Auth.Request] calls api.php as that user.
 //
+// # OAuth 2.0
+//
+// Set ClientID (and ClientSecret for a confidential client; none for a
+// public one) instead of ConsumerKey, and CallbackURL to the client's
+// registered redirect URI. Logins use rest.php/oauth2/authorize with a
+// random single-use state bound to the browser and PKCE S256 always; the
+// identity comes from rest.php/oauth2/resource/profile. Access tokens are
+// refreshed shortly before they expire and once after the wiki refuses one,
+// one refresh per session at a time; every rotated refresh token is written
+// back to the session. MediaWiki revokes the old tokens at each refresh, so an
+// app that runs on several instances with OAuth 2.0 needs a server-side
+// session store (New logs a warning with the cookie store). A refresh the wiki
+// refuses ends the session: RequireLogin sends the user to log in again.
+//
+// # Bots and scripts
+//
+// Owner-only consumers need no handshake: [OwnerOnlyOAuth1] (four values),
+// [OwnerOnlyOAuth2] (a fixed bearer token) and [ClientCredentials] return a
+// ready [mwapi.Client].
+//
 // # Sessions
 //
 // By default the session (the user's access token and identity) lives in an
