@@ -3,6 +3,7 @@ package mwoauth
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -101,7 +102,7 @@ func (s *ccSource) token(ctx context.Context, stale string) (string, error) {
 		return "", fmt.Errorf("mwoauth: client credentials: waiting for a token: %w", ctx.Err())
 	}
 	defer func() { <-s.sem }()
-	if s.tok != nil && s.tok.Valid() && (stale == "" || s.tok.AccessToken != stale) {
+	if s.tok != nil && s.tok.Valid() && (stale == "" || subtle.ConstantTimeCompare([]byte(s.tok.AccessToken), []byte(stale)) == 0) {
 		return s.tok.AccessToken, nil
 	}
 	t, err := s.cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, s.hc))
