@@ -14,8 +14,9 @@ import (
 type RequestOption interface{ applyRequest(*requestConfig) }
 
 type requestConfig struct {
-	wiki   string
-	method string
+	wiki      string
+	method    string
+	tokenType string
 }
 
 type requestOptionFunc func(*requestConfig)
@@ -34,6 +35,14 @@ func OnWiki(scriptPathOrAPI string) RequestOption {
 // … without a token) use GET and everything else uses POST.
 func WithMethod(method string) RequestOption {
 	return requestOptionFunc(func(c *requestConfig) { c.method = strings.ToUpper(method) })
+}
+
+// WithToken adds a token of type typ ("csrf" for edits; also "watch",
+// "patrol", "rollback", …) as the request's token parameter, fetched from
+// meta=tokens, and POSTs the request; when the wiki answers badtoken, a new
+// token is fetched and the request sent once more.
+func WithToken(typ string) RequestOption {
+	return requestOptionFunc(func(c *requestConfig) { c.tokenType = typ })
 }
 
 // readActions are the API modules that only read, sent with GET.
@@ -105,10 +114,15 @@ func (a *Auth) RequestInto(r *http.Request, params url.Values, out any, opts ...
 			method = http.MethodGet
 		}
 	}
-	switch method {
-	case http.MethodGet:
+	switch {
+	case rc.tokenType != "":
+		if rc.method == http.MethodGet {
+			return fmt.Errorf("mwoauth: request: WithToken needs POST")
+		}
+		err = c.PostWithToken(r.Context(), rc.tokenType, params, out)
+	case method == http.MethodGet:
 		err = c.Get(r.Context(), params, out)
-	case http.MethodPost:
+	case method == http.MethodPost:
 		err = c.Post(r.Context(), params, out)
 	default:
 		return fmt.Errorf("mwoauth: request: method %q is neither GET nor POST", method)
