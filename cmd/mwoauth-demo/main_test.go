@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +135,21 @@ func get(t *testing.T, c *http.Client, u string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// Opened as localhost while the callback is on 127.0.0.1, the demo first
+// sends the browser to the callback's origin, so the login cookie is not lost.
+func TestCanonicalHost(t *testing.T) {
+	cb, _ := url.Parse("http://127.0.0.1:5000/oauth-callback")
+	h := canonicalHost(cb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "app") }))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://localhost:5000/userinfo?x=1", nil))
+	if w.Code != http.StatusFound || w.Header().Get("Location") != "http://127.0.0.1:5000/userinfo?x=1" {
+		t.Fatalf("localhost request = %d %q", w.Code, w.Header().Get("Location"))
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:5000/", nil))
+	if w.Code != http.StatusOK || w.Body.String() != "app" {
+		t.Fatalf("callback-origin request = %d %q", w.Code, w.Body)
+	}
 }
