@@ -1,6 +1,7 @@
 package mwoauth
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +55,12 @@ type Config struct {
 	// ConsumerKey and ConsumerSecret are the OAuth 1.0a consumer's
 	// credentials from Special:OAuthConsumerRegistration.
 	ConsumerKey, ConsumerSecret string
+
+	// ConsumerRSAKey signs OAuth 1.0a requests with RSA-SHA1, for a
+	// consumer registered with the matching public key. ConsumerSecret is
+	// still required: MediaWiki issues one to every consumer and signs the
+	// identify JWT with it.
+	ConsumerRSAKey *rsa.PrivateKey
 
 	// ClientID and ClientSecret are the OAuth 2.0 client's credentials
 	// (Special:OAuthConsumerRegistration/propose/oauth2), sent in the body
@@ -212,7 +219,10 @@ func (c Config) validate() (*settings, error) {
 			return nil, configErr("ConsumerKey is required for OAuth 1.0a")
 		}
 		if c.ConsumerSecret == "" {
-			return nil, configErr("ConsumerSecret is required for OAuth 1.0a")
+			return nil, configErr("ConsumerSecret is required for OAuth 1.0a (also with ConsumerRSAKey: it verifies the identify JWT)")
+		}
+		if c.ConsumerRSAKey != nil && c.ConsumerRSAKey.Validate() != nil {
+			return nil, configErr("ConsumerRSAKey is not a valid RSA private key")
 		}
 	case OAuth2:
 		if c.ClientID == "" {

@@ -21,7 +21,12 @@ type oauth1Flow struct {
 
 func newOAuth1Flow(a *Auth) *oauth1Flow {
 	s := a.cfg
+	var signer oauth1.Signer // nil: HMAC-SHA1
+	if s.ConsumerRSAKey != nil {
+		signer = oauth1.RSASHA1{Key: s.ConsumerRSAKey}
+	}
 	return &oauth1Flow{a: a, cfg: &oauth1.Config{
+		Signer:         signer,
 		Wiki:           s.wiki.String(),
 		ConsumerKey:    s.ConsumerKey,
 		ConsumerSecret: s.ConsumerSecret,
