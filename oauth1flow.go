@@ -147,6 +147,12 @@ func wikiError(op string, err error) error {
 	default:
 		kind = ErrLoginFailed
 	}
+	var skew *oauth1.ClockSkewError
+	if errors.As(err, &skew) {
+		// The wiki's error text gives both clocks but not the fix: say it
+		// in the log line (SECURITY.md R7).
+		return fmt.Errorf("%w: %s: %w (%s)", kind, op, err, skew)
+	}
 	return fmt.Errorf("%w: %s: %w", kind, op, err)
 }
 

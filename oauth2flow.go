@@ -273,7 +273,10 @@ func (f *oauth2Flow) fetchProfile(ctx context.Context, hc *http.Client, access s
 			return nil, fmt.Errorf("%w: %w", ErrTokenRevoked, pe)
 		case resp.StatusCode == http.StatusForbidden:
 			return nil, fmt.Errorf("%w: %w", ErrAccountUnavailable, pe)
-		case resp.StatusCode >= 500 || (resp.StatusCode >= 300 && resp.StatusCode < 400):
+		case resp.StatusCode >= 300 && resp.StatusCode < 400:
+			// Not followed (SECURITY.md R8); the log names the target.
+			return nil, fmt.Errorf("%w: %w: redirect to %q, not followed", ErrWikiUnavailable, pe, redirectTarget(resp))
+		case resp.StatusCode >= 500:
 			return nil, fmt.Errorf("%w: %w", ErrWikiUnavailable, pe)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrLoginFailed, pe)
@@ -400,8 +403,12 @@ type retrieveError struct{ e *oauth2.RetrieveError }
 
 func (r *retrieveError) Error() string {
 	s := "oauth2: token endpoint"
-	if r.e.Response != nil {
-		s += " answered HTTP " + strconv.Itoa(r.e.Response.StatusCode)
+	if resp := r.e.Response; resp != nil {
+		s += " answered HTTP " + strconv.Itoa(resp.StatusCode)
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			// Not followed (SECURITY.md R8); the log names the target.
+			s += ": redirect to " + strconv.Quote(redirectTarget(resp)) + ", not followed"
+		}
 	}
 	if r.e.ErrorCode != "" {
 		s += " " + strconv.Quote(r.e.ErrorCode)
@@ -432,4 +439,18 @@ func (t uaTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r2 := r.Clone(r.Context())
 	r2.Header.Set("User-Agent", t.ua)
 	return base.RoundTrip(r2)
+}
+
+// redirectTarget returns a redirect's Location for logs, without its query,
+// fragment and userinfo, which may carry tokens.
+func redirectTarget(resp *http.Response) string {
+	u, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		return "(unparseable)"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = "…", false
+	}
+	u.Fragment, u.RawFragment, u.User = "", "", nil
+	return u.String()
 }
