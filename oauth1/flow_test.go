@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wikiauth/mwoauth/internal/transcript"
 )
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -69,7 +71,7 @@ func wireReplay(t *testing.T, rel, transcript string) *http.Client {
 // request carries exactly the recorded signature, and each recorded answer
 // is accepted, the identify JWT verified at its own time.
 func TestHandshakeReplaysWire(t *testing.T) {
-	for _, rel := range releases {
+	for _, rel := range transcript.Releases {
 		for _, flow := range []struct{ consumer, initiate, token, identify string }{
 			{"oauth1", "oauth1-01-initiate.txt", "oauth1-10-token.txt", "oauth1-11-identify.txt"},
 			{"oauth1_identify_only", "oauth1-identify-only-01-initiate.txt", "oauth1-identify-only-04-token.txt", "oauth1-identify-only-05-identify.txt"},
@@ -146,7 +148,7 @@ func mustParsed(t *testing.T, c *Config) *endpoints {
 // no format=json) of both releases, and the unapproved consumer's initiate
 // (oauth1-26, which succeeds for its owner).
 func TestTokenResponseForms(t *testing.T) {
-	for _, rel := range releases {
+	for _, rel := range transcript.Releases {
 		for _, name := range []string{"oauth1-01-initiate.txt", "oauth1-02-initiate-raw-post.txt", "oauth1-05-initiate-prefixed-callback.txt", "oauth1-26-err-initiate-unapproved-consumer.txt", "oauth1-identify-only-07-initiate.txt"} {
 			t.Run(rel+"/"+name, func(t *testing.T) {
 				rec := readTranscript(t, rel, name)
@@ -236,7 +238,7 @@ func callOp(t *testing.T, c *Config, op string) error {
 // form that the same error takes without format=json (built from the
 // recorded message), for both releases.
 func TestWikiErrors(t *testing.T) {
-	for _, rel := range releases {
+	for _, rel := range transcript.Releases {
 		cons := consumers(t, rel)["oauth1"]
 		for _, tc := range errorCases {
 			rec := readTranscript(t, rel, tc.file)
@@ -303,7 +305,7 @@ func TestWikiErrors(t *testing.T) {
 }
 
 func TestClockSkewOffset(t *testing.T) {
-	for _, rel := range releases {
+	for _, rel := range transcript.Releases {
 		rec := readTranscript(t, rel, "oauth1-25-err-initiate-stale-timestamp.txt")
 		srv := serveRecorded(t, rec)
 		_, err := against(srv, consumers(t, rel)["oauth1"]).RequestToken(t.Context())

@@ -6,119 +6,42 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/wikiauth/mwoauth/internal/transcript"
 )
 
-// The real wire transcripts live in shared/transcripts beside the
-// repository. Tests that read them skip when it is missing, except under
-// CI=true, where they fail.
-
-var releases = []string{"1.39", "1.43"}
-
-func transcriptDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 8; i++ {
-		p := filepath.Join(dir, "shared", "transcripts")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("shared/transcripts not found beside the repository")
-	}
-	t.Skip("shared/transcripts not found beside the repository; skipping transcript tests")
-	return ""
-}
-
-// recorded is the first response of a transcript file (and, for
-// convenience, the nonce of the first request's Authorization header).
+// recorded is the first response of a transcript file.
 type recorded struct {
 	Status      int
 	ContentType string
 	Body        []byte
-	ReqNonce    string
 }
 
-var (
-	reStatus = regexp.MustCompile(`^HTTP/1\.[01] (\d{3})`)
-	reNonce  = regexp.MustCompile(`oauth_nonce="([^"]*)"`)
-)
-
-// readTranscript parses mediawiki-<release>/<name>: the response's status,
-// Content-Type and body (cut to its Content-Length when it has one).
+// readTranscript reads the first response of mediawiki-<release>/<name>
+// (its body cut to its Content-Length when it has one).
 func readTranscript(t testing.TB, release, name string) *recorded {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(transcriptDir(t), "mediawiki-"+release, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.ReplaceAll(string(b), "\r\n", "\n")
-	rec := &recorded{}
-	if m := reNonce.FindStringSubmatch(s); m != nil {
-		rec.ReqNonce = m[1]
-	}
-	_, resp, ok := strings.Cut(s, "<<<<<<<< RESPONSE 1\n")
-	if !ok {
-		t.Fatalf("%s: no response", name)
-	}
-	resp, _, _ = strings.Cut(resp, "\n>>>>>>>> REQUEST")
-	head, body, ok := strings.Cut(resp, "\n\n")
-	if !ok {
-		t.Fatalf("%s: no blank line after the response headers", name)
-	}
-	lines := strings.Split(head, "\n")
-	m := reStatus.FindStringSubmatch(lines[0])
-	if m == nil {
-		t.Fatalf("%s: bad status line %q", name, lines[0])
-	}
-	rec.Status, _ = strconv.Atoi(m[1])
-	length := -1
-	for _, l := range lines[1:] {
-		k, v, _ := strings.Cut(l, ":")
-		switch strings.ToLower(strings.TrimSpace(k)) {
-		case "content-type":
-			rec.ContentType = strings.TrimSpace(v)
-		case "content-length":
-			length, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-	}
-	if length >= 0 && length <= len(body) {
-		body = body[:length]
-	} else {
-		body = strings.TrimSuffix(body, "\n")
-	}
-	rec.Body = []byte(body)
-	return rec
+	resp := transcript.Read(t, release, name)[0].Response
+	return &recorded{Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Body: []byte(resp.Body)}
 }
 
 type consumerCreds struct {
-	Key    string `json:"consumer_key"`
-	Secret string `json:"consumer_secret"`
+	Key    string
+	Secret string
 }
 
+// consumers returns the key and secret of each consumer of a release.
 func consumers(t testing.TB, release string) map[string]consumerCreds {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(transcriptDir(t), "mediawiki-"+release, "consumers.json"))
-	if err != nil {
-		t.Fatal(err)
+	out := map[string]consumerCreds{}
+	for role, c := range transcript.Consumers(t, release) {
+		out[role] = consumerCreds{c.Key, c.Secret}
 	}
-	var doc struct {
-		Consumers map[string]consumerCreds `json:"consumers"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Consumers
+	return out
 }
 
 type vector struct {
@@ -138,7 +61,7 @@ type vector struct {
 
 func vectors(t testing.TB, release string) []vector {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(transcriptDir(t), "mediawiki-"+release, "signatures.json"))
+	b, err := os.ReadFile(transcript.Path(t, release, "signatures.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

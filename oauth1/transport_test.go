@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wikiauth/mwoauth/internal/transcript"
 )
 
 // verifyingServer checks every request's signature the way MediaWiki would
@@ -91,7 +93,7 @@ func TestTransportSignsAndKeepsBody(t *testing.T) {
 // POST) of both releases through Transport with the recorded nonce and
 // clock: the signature is the recorded one.
 func TestTransportReplaysAPIVectors(t *testing.T) {
-	for _, rel := range releases {
+	for _, rel := range transcript.Releases {
 		for _, v := range vectors(t, rel) {
 			if !strings.Contains(v.URL, "/api.php") {
 				continue

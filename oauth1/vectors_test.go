@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wikiauth/mwoauth/internal/transcript"
 )
 
 // fixed returns a Config whose clock and nonce are fixed.
@@ -43,7 +45,7 @@ func vectorRequest(t *testing.T, v vector) *http.Request {
 // the exact oauth_signature of the Authorization header and the base string.
 func TestSignaturesJSON(t *testing.T) {
 	total := 0
-	for _, rel := range releases {
+	for _, rel := range transcript.Releases {
 		vs := vectors(t, rel)
 		if len(vs) != 33 {
 			t.Errorf("%s: %d vectors; want 33", rel, len(vs))
