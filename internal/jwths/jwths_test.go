@@ -6,82 +6,26 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wikiauth/mwoauth/internal/transcript"
 )
 
-// transcriptDir finds shared/transcripts beside the repository (or in an
-// ancestor), skipping the test when it is missing, except under CI=true.
-func transcriptDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 8; i++ {
-		p := filepath.Join(dir, "shared", "transcripts")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("shared/transcripts not found beside the repository")
-	}
-	t.Skip("shared/transcripts not found beside the repository; skipping transcript tests")
-	return ""
-}
+var reNonce = regexp.MustCompile(`oauth_nonce="([^"]*)"`)
 
-// transcript returns the Authorization header nonce of the first request and
-// the body of the first response of a transcript file.
-func transcript(t testing.TB, release, name string) (nonce, body string) {
+// recordedJWT returns the Authorization header nonce of the first request
+// and the body of the first response of a transcript file.
+func recordedJWT(t testing.TB, release, name string) (nonce, body string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(transcriptDir(t), "mediawiki-"+release, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	m := regexp.MustCompile(`oauth_nonce="([^"]*)"`).FindStringSubmatch(s)
+	x := transcript.Read(t, release, name)[0]
+	m := reNonce.FindStringSubmatch(x.Request.Header.Get("Authorization"))
 	if m == nil {
 		t.Fatalf("%s: no oauth_nonce", name)
 	}
-	_, resp, ok := strings.Cut(s, "<<<<<<<< RESPONSE 1\n")
-	if !ok {
-		t.Fatalf("%s: no response", name)
-	}
-	_, body, ok = strings.Cut(resp, "\n\n")
-	if !ok {
-		t.Fatalf("%s: no response body", name)
-	}
-	return m[1], strings.TrimSpace(body)
-}
-
-type consumer struct{ Key, Secret string }
-
-func consumers(t testing.TB, release string) map[string]consumer {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(transcriptDir(t), "mediawiki-"+release, "consumers.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Consumers map[string]struct {
-			Key    string `json:"consumer_key"`
-			Secret string `json:"consumer_secret"`
-		} `json:"consumers"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]consumer{}
-	for n, c := range doc.Consumers {
-		out[n] = consumer{c.Key, c.Secret}
-	}
-	return out
+	return m[1], strings.TrimSpace(x.Response.Body)
 }
 
 func TestVerifyRealTokens(t *testing.T) {
@@ -97,8 +41,8 @@ func TestVerifyRealTokens(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.release+"/"+tc.file, func(t *testing.T) {
-			nonce, jwt := transcript(t, tc.release, tc.file)
-			c := consumers(t, tc.release)[tc.consumer]
+			nonce, jwt := recordedJWT(t, tc.release, tc.file)
+			c := transcript.Consumers(t, tc.release)[tc.consumer]
 			// The JWT's own iat is the time of the recorded request.
 			iat := peekInt(t, jwt, "iat")
 			o := Options{Key: []byte(c.Secret), Issuer: tc.issuer, Audience: c.Key, Nonce: nonce, Now: time.Unix(iat, 0)}
