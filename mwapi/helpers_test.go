@@ -1,42 +1,22 @@
 package mwapi_test
 
 import (
-	"bufio"
-	"bytes"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/wikiauth/mwoauth/internal/transcript"
 	"github.com/wikiauth/mwoauth/mwapi"
 )
 
 const testUA = "mwapi-test/1.0 (https://example.org; test@example.org)"
 
 var discard = slog.New(slog.DiscardHandler)
-
-// transcriptDir returns the shared transcripts of one MediaWiki version,
-// skipping the test when they are missing (failing under CI=true).
-func transcriptDir(t testing.TB, version string) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "transcripts", "mediawiki-"+version)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("transcripts missing at %s: %v", dir, err)
-		}
-		t.Skipf("transcripts not found at %s (CI copies shared/ beside the clone)", dir)
-	}
-	return dir
-}
 
 // recorded is the first response of a transcript file.
 type recorded struct {
@@ -45,39 +25,16 @@ type recorded struct {
 	body   []byte
 }
 
-// readTranscript parses the "<<<<<<<< RESPONSE 1" part of a transcript.
+// readTranscript reads the first response of the transcript of a version
+// whose name starts with name.
 func readTranscript(t testing.TB, version, name string) recorded {
 	t.Helper()
-	dir := transcriptDir(t, version)
-	matches, _ := filepath.Glob(filepath.Join(dir, name+"*.txt"))
+	matches, _ := filepath.Glob(transcript.Path(t, version, name+"*.txt"))
 	if len(matches) != 1 {
 		t.Fatalf("transcript %s/%s: %d matches", version, name, len(matches))
 	}
-	raw, err := os.ReadFile(matches[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(raw, []byte("<<<<<<<< RESPONSE 1\n"))
-	if i < 0 {
-		t.Fatalf("%s: no response", matches[0])
-	}
-	rest := raw[i+len("<<<<<<<< RESPONSE 1\n"):]
-	if j := bytes.Index(rest, []byte("\n>>>>>>>> REQUEST")); j >= 0 {
-		rest = rest[:j]
-	}
-	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(rest)))
-	line, err := tp.ReadLine()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(line)
-	status, _ := strconv.Atoi(f[1])
-	mh, err := tp.ReadMIMEHeader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(tp.R)
-	return recorded{status: status, header: http.Header(mh), body: bytes.TrimRight(body, "\n")}
+	resp := transcript.Read(t, version, filepath.Base(matches[0]))[0].Response
+	return recorded{status: resp.Status, header: resp.Header, body: []byte(resp.Body)}
 }
 
 // serve writes a recorded response, leaving out the transport headers of

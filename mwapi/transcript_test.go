@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wikiauth/mwoauth/internal/transcript"
 	"github.com/wikiauth/mwoauth/mwapi"
 )
 
@@ -34,7 +35,7 @@ func TestTranscriptErrors(t *testing.T) {
 		{"grant missing", "oauth2-15-", http.MethodPost, "cantcreate", "create new pages", mwapi.ErrPermissionDenied},
 		{"garbage bearer", "oauth2-22-", http.MethodGet, "mwoauth-invalid-authorization", "Invalid access token", mwapi.ErrTokenRevoked},
 	}
-	for _, version := range []string{"1.39", "1.43"} {
+	for _, version := range transcript.Releases {
 		for _, tt := range tests {
 			t.Run(version+"/"+tt.name, func(t *testing.T) {
 				rec := readTranscript(t, version, tt.file)
@@ -83,7 +84,7 @@ func TestTranscriptErrors(t *testing.T) {
 
 // TestTranscriptSuccess replays the real successful answers.
 func TestTranscriptSuccess(t *testing.T) {
-	for _, version := range []string{"1.39", "1.43"} {
+	for _, version := range transcript.Releases {
 		t.Run(version, func(t *testing.T) {
 			userinfo := readTranscript(t, version, "oauth1-13-")
 			csrf := readTranscript(t, version, "oauth1-14-")
