@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wikiauth/mwoauth/internal/transcript"
 	"github.com/wikiauth/mwoauth/mwoauthtest"
 )
 
@@ -14,9 +15,8 @@ import (
 // MediaWiki-API-Error), byte for byte as the transcripts show; it never
 // falls back to anonymous.
 func TestAPIAuthErrors(t *testing.T) {
-	for _, v := range versions {
-		dir := transcriptDir(t, v)
-		w := loadWiki(t, dir)
+	for _, v := range transcript.Releases {
+		w := transcript.ReadSetup(t, v)
 		c := w.Consumers["oauth1"]
 		cases := []struct {
 			file    string
@@ -42,8 +42,8 @@ func TestAPIAuthErrors(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(v+"/"+tc.file, func(t *testing.T) {
-				x := loadExchange(t, dir, tc.file)
-				s := replayWiki(t, v, dir, x)
+				x := loadExchange(t, v, tc.file)
+				s := replayWiki(t, v, x)
 				r := tc.produce(x, s)
 				r.method, r.url = "GET", s.ScriptPath()+"/api.php?action=query&meta=userinfo&format=json"
 				r.consumerKey, r.consumerSecret = c.Key, c.Secret

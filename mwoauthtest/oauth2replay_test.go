@@ -5,17 +5,19 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/wikiauth/mwoauth/internal/transcript"
 	"github.com/wikiauth/mwoauth/mwoauthtest"
 )
 
 // o2env is a replay wiki with the transcripts' OAuth 2 clients.
 type o2env struct {
 	s *mwoauthtest.Server
-	w *wikiData
+	w *transcript.Setup
 	x *exchange
 }
 
@@ -236,19 +238,19 @@ func TestOAuth2Replay(t *testing.T) {
 			return result{r, readAll(t, r)}
 		}},
 	}
-	for _, v := range versions {
-		dir := transcriptDir(t, v)
+	for _, v := range transcript.Releases {
+		transcript.Dir(t) // without the transcripts, skip (fail under CI) before the subtests
 		for _, tc := range cases {
 			if tc.only143 && v != "1.43" {
 				continue
 			}
 			t.Run(v+"/"+tc.file, func(t *testing.T) {
-				if _, err := osStat(dir, tc.file); err != nil {
+				if _, err := os.Stat(transcript.Path(t, v, tc.file)); err != nil {
 					t.Skipf("no %s in %s", tc.file, v)
 				}
-				x := loadExchange(t, dir, tc.file)
-				s := replayWiki(t, v, dir, x)
-				w := loadWiki(t, dir)
+				x := loadExchange(t, v, tc.file)
+				s := replayWiki(t, v, x)
+				w := transcript.ReadSetup(t, v)
 				res := tc.produce(t, o2env{s: s, w: w, x: x})
 				if res.resp.StatusCode != x.status {
 					t.Errorf("status = %d; want %d", res.resp.StatusCode, x.status)

@@ -1,22 +1,16 @@
 package mwoauthtest_test
 
 import (
-	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wikiauth/mwoauth/internal/transcript"
 	"github.com/wikiauth/mwoauth/mwoauthtest"
 )
-
-// transcriptsDir is where CI puts the shared folder (beside the clone).
-const transcriptsDir = "../../shared/transcripts"
 
 // exchange is one request/response pair of a transcript file.
 type exchange struct {
@@ -31,114 +25,16 @@ type exchange struct {
 	respBody   string
 }
 
-func transcriptDir(t *testing.T, version string) string {
+// loadExchange reads a transcript file of a version (its first request and
+// response).
+func loadExchange(t *testing.T, version, file string) *exchange {
 	t.Helper()
-	dir := filepath.Join(transcriptsDir, "mediawiki-"+version)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("transcripts missing under CI: %v", err)
-		}
-		t.Skipf("transcripts not found at %s (CI copies shared/ beside the clone): %v", dir, err)
+	x := transcript.Read(t, version, file)[0]
+	return &exchange{
+		name:   file,
+		method: x.Request.Method, target: x.Request.Target, reqHeader: x.Request.Header, reqBody: x.Request.Body,
+		status: x.Response.Status, respHeader: x.Response.Header, respBody: x.Response.Body,
 	}
-	return dir
-}
-
-// loadExchange parses a transcript file (its first request and response).
-func loadExchange(t *testing.T, dir, file string) *exchange {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(raw)
-	reqAt := strings.Index(text, ">>>>>>>> REQUEST 1\n")
-	respAt := strings.Index(text, "<<<<<<<< RESPONSE 1\n")
-	if reqAt < 0 || respAt < reqAt {
-		t.Fatalf("%s: not a transcript", file)
-	}
-	x := &exchange{name: file}
-	reqPart := text[reqAt+len(">>>>>>>> REQUEST 1\n") : respAt]
-	respPart := text[respAt+len("<<<<<<<< RESPONSE 1\n"):]
-
-	line, hdr, body := splitMessage(t, reqPart)
-	f := strings.Fields(line)
-	if len(f) != 3 {
-		t.Fatalf("%s: request line %q", file, line)
-	}
-	x.method, x.target, x.reqHeader = f[0], f[1], hdr
-	x.reqBody = cutBody(body, hdr)
-
-	line, hdr, body = splitMessage(t, respPart)
-	f = strings.Fields(line)
-	x.status, err = strconv.Atoi(f[1])
-	if err != nil {
-		t.Fatalf("%s: status line %q", file, line)
-	}
-	x.respHeader = hdr
-	x.respBody = cutBody(body, hdr)
-	return x
-}
-
-func splitMessage(t *testing.T, s string) (string, http.Header, string) {
-	head, body, _ := strings.Cut(s, "\n\n")
-	sc := bufio.NewScanner(strings.NewReader(head))
-	h := http.Header{}
-	first := ""
-	for i := 0; sc.Scan() && i < 200; i++ {
-		if i == 0 {
-			first = sc.Text()
-			continue
-		}
-		k, v, ok := strings.Cut(sc.Text(), ": ")
-		if ok {
-			h.Add(k, v)
-		}
-	}
-	return first, h, body
-}
-
-func cutBody(body string, h http.Header) string {
-	if n, err := strconv.Atoi(h.Get("Content-Length")); err == nil && n <= len(body) {
-		return body[:n]
-	}
-	return strings.TrimSuffix(body, "\n")
-}
-
-// wikiData is the part of consumers.json the tests use.
-type wikiData struct {
-	Wiki struct {
-		Server  string `json:"server"`
-		Version string `json:"version"`
-	} `json:"wiki"`
-	Consumers map[string]struct {
-		Name             string   `json:"name"`
-		OAuthVersion     int      `json:"oauth_version"`
-		Owner            string   `json:"owner"`
-		Key              string   `json:"consumer_key"`
-		Secret           string   `json:"consumer_secret"`
-		Callback         string   `json:"callback_url"`
-		CallbackIsPrefix bool     `json:"callback_is_prefix"`
-		OwnerOnly        bool     `json:"owner_only"`
-		Grants           []string `json:"grants"`
-		AccessToken      string   `json:"access_token"`
-		AccessSecret     string   `json:"access_secret"`
-		Stage            string   `json:"stage"`
-		Confidential     bool     `json:"confidential"`
-		GrantTypes       []string `json:"oauth2_grant_types"`
-	} `json:"consumers"`
-}
-
-func loadWiki(t *testing.T, dir string) *wikiData {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "consumers.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w wikiData
-	if err := json.Unmarshal(raw, &w); err != nil {
-		t.Fatal(err)
-	}
-	return &w
 }
 
 // jwtClaims decodes a JWT's payload (unverified: the test compares bytes).
@@ -162,9 +58,9 @@ func jwtClaims(t *testing.T, jwt string) map[string]any {
 // replayWiki is a fake set up as the transcripts' wiki was at the time of
 // exchange x: its clock (the response's Date), canonical server, users,
 // OAuth 1 consumers and the access tokens the transcripts obtained.
-func replayWiki(t *testing.T, version, dir string, x *exchange) *mwoauthtest.Server {
+func replayWiki(t *testing.T, version string, x *exchange) *mwoauthtest.Server {
 	t.Helper()
-	w := loadWiki(t, dir)
+	w := transcript.ReadSetup(t, version)
 	date, err := http.ParseTime(x.respHeader.Get("Date"))
 	if err != nil {
 		t.Fatalf("%s: Date: %v", x.name, err)
@@ -177,7 +73,7 @@ func replayWiki(t *testing.T, version, dir string, x *exchange) *mwoauthtest.Ser
 		mwoauthtest.WithTime(date), mwoauthtest.WithCanonicalServer(w.Wiki.Server))
 
 	// Alice as identify showed her (registration time, edit count).
-	id := loadExchange(t, dir, "oauth1-11-identify.txt")
+	id := loadExchange(t, version, "oauth1-11-identify.txt")
 	claims := jwtClaims(t, id.respBody)
 	reg, err := time.Parse("20060102150405", claims["registered"].(string))
 	if err != nil {
@@ -206,7 +102,7 @@ func replayWiki(t *testing.T, version, dir string, x *exchange) *mwoauthtest.Ser
 		{"oauth1-10-token.txt", "oauth1"},
 		{"oauth1-identify-only-04-token.txt", "oauth1_identify_only"},
 	} {
-		tx := loadExchange(t, dir, f.file)
+		tx := loadExchange(t, version, f.file)
 		var tok struct{ Key, Secret string }
 		if err := json.Unmarshal([]byte(tx.respBody), &tok); err != nil {
 			t.Fatalf("%s: %v", f.file, err)
@@ -234,7 +130,3 @@ func send(t *testing.T, s *mwoauthtest.Server, x *exchange) (*http.Response, str
 	}
 	return resp, readAll(t, resp)
 }
-
-var versions = []string{"1.39", "1.43"}
-
-func osStat(dir, file string) (os.FileInfo, error) { return os.Stat(filepath.Join(dir, file)) }
