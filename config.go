@@ -156,6 +156,12 @@ type Config struct {
 	// as anonymous when the session store fails; by default they get 503.
 	AnonymousOnStoreError bool
 
+	// LoginRateLimit limits how often <BasePath>/login starts a login, per
+	// browser session and per client address (RemoteAddr only, never
+	// X-Forwarded-For): 429 with Retry-After beyond it. The zero value sets
+	// no limit (the default).
+	LoginRateLimit LoginRateLimit
+
 	// Now is the clock (nil means time.Now); for tests.
 	Now func() time.Time
 }
@@ -303,6 +309,9 @@ func (c Config) validate() (*settings, error) {
 		s.DefaultNext = "/"
 	} else if _, ok := safeNext(c.DefaultNext); !ok {
 		return nil, configErr("DefaultNext %q must be a path on the application's origin", c.DefaultNext)
+	}
+	if err := c.LoginRateLimit.validate(); err != nil {
+		return nil, err
 	}
 	if c.SessionMaxAge < 0 {
 		return nil, configErr("SessionMaxAge must not be negative")

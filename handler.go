@@ -24,6 +24,10 @@ type Auth struct {
 	taken    *takenHandles
 	// misconfigLog limits the ERROR lines about a misconfigured consumer.
 	misconfigLog everyMinute
+	// limiter is Config.LoginRateLimit's buckets; rateLog limits the WARN
+	// lines about refused logins.
+	limiter *loginLimiter
+	rateLog everyMinute
 }
 
 // pendingLogin is what a pending login remembers between /login and the
@@ -73,7 +77,7 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	a := &Auth{cfg: s, sessions: mgr, log: s.Logger, taken: newTakenHandles()}
+	a := &Auth{cfg: s, sessions: mgr, log: s.Logger, taken: newTakenHandles(), limiter: newLoginLimiter(s.LoginRateLimit)}
 	switch s.Protocol {
 	case OAuth1:
 		a.flow = newOAuth1Flow(a)
@@ -219,6 +223,9 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request, st *reqState) error
 	if st.data.loggedIn() && nextGiven && ok {
 		redirect(w, next)
 		return nil
+	}
+	if ok, wait := a.allowLogin(r); !ok {
+		return rateLimited(w, wait)
 	}
 	target, p, err := a.flow.begin(r.Context())
 	if err != nil {
@@ -384,6 +391,10 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, ErrMisconfigured) && !a.misconfigLog.allow(a.now()) {
 		// A misconfigured consumer fails every login: say so at ERROR
 		// once a minute, not once per request (SECURITY.md R6).
+		level = slog.LevelDebug
+	}
+	if errors.Is(err, ErrLoginRateLimited) && !a.rateLog.allow(a.now()) {
+		// A flood of refused logins is one WARN line a minute.
 		level = slog.LevelDebug
 	}
 	a.log.LogAttrs(r.Context(), level, "mwoauth: "+r.URL.Path+" failed",
