@@ -1,47 +1,24 @@
 package mwoauth
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/wikiauth/mwoauth/internal/transcript"
 )
 
 // The OAuth 2 side against what MediaWiki 1.39 and 1.43 really answered
 // (shared/transcripts): each recorded answer of the token endpoint and the
 // profile is replayed, and the library must read it as the real client
 // would have to.
-
-func oauth2TranscriptDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 8 {
-		p := filepath.Join(dir, "shared", "transcripts")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("shared/transcripts not found beside the repository")
-	}
-	t.Skip("shared/transcripts not found beside the repository; skipping transcript tests")
-	return ""
-}
 
 type recorded struct {
 	status int
@@ -50,35 +27,10 @@ type recorded struct {
 }
 
 // readResponse returns the first response of a transcript file.
-func readResponse(t *testing.T, path string) recorded {
+func readResponse(t *testing.T, release, name string) recorded {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, resp, ok := strings.Cut(string(b), "<<<<<<<< RESPONSE 1\n")
-	if !ok {
-		t.Fatalf("%s: no response", path)
-	}
-	tp := textproto.NewReader(bufio.NewReader(strings.NewReader(resp)))
-	line, err := tp.ReadLine()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(line)
-	if len(f) < 2 {
-		t.Fatalf("%s: status line %q", path, line)
-	}
-	status, err := strconv.Atoi(f[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := tp.ReadMIMEHeader()
-	if err != nil && !errors.Is(err, io.EOF) {
-		t.Fatalf("%s: headers: %v", path, err)
-	}
-	rest, _ := io.ReadAll(tp.R)
-	return recorded{status: status, header: http.Header(h), body: strings.TrimRight(string(rest), "\n")}
+	resp := transcript.Read(t, release, name)[0].Response
+	return recorded{status: resp.Status, header: resp.Header, body: resp.Body}
 }
 
 func replay(t *testing.T, rec recorded) *oauth2Flow {
@@ -97,7 +49,6 @@ func replay(t *testing.T, rec recorded) *oauth2Flow {
 }
 
 func TestOAuth2Transcripts(t *testing.T) {
-	root := oauth2TranscriptDir(t)
 	type outcome struct {
 		kind string // "exchange", "refresh", "profile"
 		want error  // nil: success
@@ -118,14 +69,13 @@ func TestOAuth2Transcripts(t *testing.T) {
 		"oauth2-19-profile-with-old-access-token-after-refresh.txt": {"profile", ErrTokenRevoked},
 		"oauth2-20-err-profile-bad-bearer.txt":                      {"profile", ErrTokenRevoked},
 	}
-	for _, release := range []string{"1.39", "1.43"} {
+	for _, release := range transcript.Releases {
 		for name, oc := range cases {
-			path := filepath.Join(root, "mediawiki-"+release, name)
-			if _, err := os.Stat(path); err != nil {
+			if _, err := os.Stat(transcript.Path(t, release, name)); err != nil {
 				continue // not recorded for this release
 			}
 			t.Run(release+"/"+name, func(t *testing.T) {
-				rec := readResponse(t, path)
+				rec := readResponse(t, release, name)
 				f := replay(t, rec)
 				var err error
 				switch oc.kind {
@@ -166,7 +116,7 @@ func TestOAuth2Transcripts(t *testing.T) {
 	// Profile without Authorization: 1.39 answers 500 (an error, never a
 	// profile), 1.43 401.
 	for release, want := range map[string]error{"1.39": ErrWikiUnavailable, "1.43": ErrTokenRevoked} {
-		f := replay(t, readResponse(t, filepath.Join(root, "mediawiki-"+release, "oauth2-21-err-profile-no-auth.txt")))
+		f := replay(t, readResponse(t, release, "oauth2-21-err-profile-no-auth.txt"))
 		if u, err := f.fetchProfile(context.Background(), f.hc, ""); !errors.Is(err, want) || u != nil {
 			t.Errorf("%s profile without Authorization: %+v, %v; want %v", release, u, err, want)
 		}

@@ -7,16 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
 
 	"github.com/wikiauth/mwoauth"
+	"github.com/wikiauth/mwoauth/internal/transcript"
 	"github.com/wikiauth/mwoauth/mwapi"
 	"github.com/wikiauth/mwoauth/mwoauthtest"
 	"github.com/wikiauth/mwoauth/oauth1"
@@ -25,28 +22,6 @@ import (
 // The owner-only constructors against what MediaWiki 1.39 and 1.43 really
 // answered (shared/transcripts): requests checked the way the wiki checks
 // them, answers replayed byte for byte with their MediaWiki headers.
-
-var ownerOnlyReleases = []string{"1.39", "1.43"}
-
-func ownerOnlyTranscripts(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 8 {
-		p := filepath.Join(dir, "shared", "transcripts")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		dir = filepath.Dir(dir)
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("shared/transcripts not found beside the repository")
-	}
-	t.Skip("shared/transcripts not found beside the repository; skipping transcript tests")
-	return ""
-}
 
 // answer is the first response of a transcript: status, the headers a
 // fake copies (Content-Type and MediaWiki's own), and the body.
@@ -57,53 +32,16 @@ type answer struct {
 	reqBody string // the first request's body
 }
 
-var reStatusLine = regexp.MustCompile(`^HTTP/1\.[01] (\d{3})`)
-
+// readAnswer reads the first exchange of a transcript file.
 func readAnswer(t *testing.T, release, name string) *answer {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(ownerOnlyTranscripts(t), "mediawiki-"+release, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.ReplaceAll(string(b), "\r\n", "\n")
-	req, resp, ok := strings.Cut(s, "<<<<<<<< RESPONSE 1\n")
-	if !ok {
-		t.Fatalf("%s: no response", name)
-	}
-	a := &answer{header: http.Header{}}
-	if _, r, ok := strings.Cut(req, ">>>>>>>> REQUEST 1\n"); ok {
-		if _, rb, ok := strings.Cut(r, "\n\n"); ok {
-			a.reqBody = strings.TrimSuffix(rb, "\n")
+	x := transcript.Read(t, release, name)[0]
+	a := &answer{status: x.Response.Status, header: http.Header{}, body: []byte(x.Response.Body), reqBody: x.Request.Body}
+	for k, v := range x.Response.Header {
+		if k == "Content-Type" || strings.HasPrefix(k, "Mediawiki-") || k == "Retry-After" {
+			a.header.Set(k, v[len(v)-1])
 		}
 	}
-	resp, _, _ = strings.Cut(resp, "\n>>>>>>>> REQUEST")
-	head, body, ok := strings.Cut(resp, "\n\n")
-	if !ok {
-		t.Fatalf("%s: no blank line after the headers", name)
-	}
-	lines := strings.Split(head, "\n")
-	m := reStatusLine.FindStringSubmatch(lines[0])
-	if m == nil {
-		t.Fatalf("%s: bad status line %q", name, lines[0])
-	}
-	a.status, _ = strconv.Atoi(m[1])
-	length := -1
-	for _, l := range lines[1:] {
-		k, v, _ := strings.Cut(l, ":")
-		k, v = http.CanonicalHeaderKey(strings.TrimSpace(k)), strings.TrimSpace(v)
-		switch {
-		case k == "Content-Length":
-			length, _ = strconv.Atoi(v)
-		case k == "Content-Type", strings.HasPrefix(k, "Mediawiki-"), k == "Retry-After":
-			a.header.Set(k, v)
-		}
-	}
-	if length >= 0 && length <= len(body) {
-		body = body[:length]
-	} else {
-		body = strings.TrimSuffix(body, "\n")
-	}
-	a.body = []byte(body)
 	return a
 }
 
@@ -115,32 +53,10 @@ func (a *answer) write(w http.ResponseWriter) {
 	w.Write(a.body)
 }
 
-type recordedConsumer struct {
-	Key          string `json:"consumer_key"`
-	Secret       string `json:"consumer_secret"`
-	AccessToken  string `json:"access_token"`
-	AccessSecret string `json:"access_secret"`
-}
-
-func recordedConsumers(t *testing.T, release string) map[string]recordedConsumer {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(ownerOnlyTranscripts(t), "mediawiki-"+release, "consumers.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
-		Consumers map[string]recordedConsumer
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
-	return f.Consumers
-}
-
 // verifiesHMAC checks an OAuth 1 request as MediaWiki does: the header
 // parsed like OAuthUtil::split_header, query and form body merged, the
 // HMAC-SHA1 signature recomputed with the consumer and token secrets.
-func verifiesHMAC(t *testing.T, r *http.Request, body []byte, c recordedConsumer) bool {
+func verifiesHMAC(t *testing.T, r *http.Request, body []byte, c transcript.Consumer) bool {
 	hp, ok := mwoauthtest.ParseAuthorizationHeader(r.Header.Get("Authorization"))
 	if !ok || hp["oauth_consumer_key"] != c.Key || hp["oauth_token"] != c.AccessToken || hp["oauth_signature_method"] != "HMAC-SHA1" {
 		return false
@@ -177,9 +93,9 @@ func verifiesHMAC(t *testing.T, r *http.Request, body []byte, c recordedConsumer
 // reads the recorded answer (oauth1-45: Alice); a wrong access secret gets
 // the recorded refusal (oauth1-42), mwapi.ErrTokenRevoked.
 func TestOwnerOnlyOAuth1Transcripts(t *testing.T) {
-	for _, rel := range ownerOnlyReleases {
+	for _, rel := range transcript.Releases {
 		t.Run(rel, func(t *testing.T) {
-			c := recordedConsumers(t, rel)["oauth1_owner_only_alice"]
+			c := transcript.Consumers(t, rel)["oauth1_owner_only_alice"]
 			ok := readAnswer(t, rel, "oauth1-45-owner-only-api-userinfo.txt")
 			refused := readAnswer(t, rel, "oauth1-42-err-api-bad-signature.txt")
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -217,9 +133,9 @@ func TestOwnerOnlyOAuth1Transcripts(t *testing.T) {
 // token (OwnerOnlyOAuth2) goes out the same way, and a refused bearer
 // (oauth2-22) is mwapi.ErrTokenRevoked.
 func TestClientCredentialsTranscripts(t *testing.T) {
-	for _, rel := range ownerOnlyReleases {
+	for _, rel := range transcript.Releases {
 		t.Run(rel, func(t *testing.T) {
-			cons := recordedConsumers(t, rel)
+			cons := transcript.Consumers(t, rel)
 			owner, other := cons["oauth2_owner_only_alice"], cons["oauth2_confidential"]
 			granted := readAnswer(t, rel, "oauth2-50-owner-only-client-credentials.txt")
 			notAllowed := readAnswer(t, rel, "oauth2-51-err-client-credentials-not-allowed.txt")
