@@ -1,6 +1,8 @@
 package mwoauth_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +39,7 @@ var reliabilityTests = []struct {
 	{"R2/ClientDisconnect", both, testR2ClientDisconnect},
 	{"R3/TokenNotRetried", both, testR3TokenNotRetried},
 	{"R4/Truncated", both, testR4Truncated},
+	{"R4/PartialAnswers", both, testR4PartialAnswers},
 	{"R5/Oversized", both, testR5Oversized},
 	{"R7/ClockSkew", []mwoauth.Protocol{mwoauth.OAuth1}, testR7ClockSkew},
 	{"R8/RedirectNotFollowed", both, testR8RedirectNotFollowed},
@@ -278,6 +281,137 @@ func testR4Truncated(t *testing.T, p mwoauth.Protocol) {
 			r, _ := e.failAt(b, s, faults, nil)
 			e.wantFailedPage(r, "truncated "+s.name)
 			e.wantAnonymous(b, "truncated "+s.name)
+		})
+	}
+}
+
+// gzipBadCRC compresses body and spoils the gzip trailer's checksum: every
+// byte of body decompresses, then the reader reports the corruption.
+func gzipBadCRC(body string) []byte {
+	b := gzipped(body)
+	b[len(b)-8] ^= 0xff
+	return b
+}
+
+func gzipped(body string) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(body))
+	zw.Close()
+	return buf.Bytes()
+}
+
+// R4 with answers that are complete on the wire but not whole: a token
+// answer without its secret or type, cut JSON, a cut JWT, a profile without
+// sub, and gzip whose checksum fails after a plausible body. The call is
+// diverted (by Config.HTTPClient) to a stub that sends the answer; each
+// ends on an error page, never in a login.
+func testR4PartialAnswers(t *testing.T, p mwoauth.Protocol) {
+	type stub struct {
+		ct   string
+		body []byte
+		gzip bool
+	}
+	var mu sync.Mutex
+	var current *stub
+	var stubbed mwoauthtest.Endpoint
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		st := current
+		mu.Unlock()
+		if st == nil {
+			http.Error(w, "no stub", http.StatusTeapot)
+			return
+		}
+		w.Header().Set("Content-Type", st.ct)
+		if st.gzip {
+			w.Header().Set("Content-Encoding", "gzip")
+		}
+		w.Write(st.body)
+	}))
+	t.Cleanup(srv.Close)
+	stubURL, _ := url.Parse(srv.URL)
+	endpointOf := func(r *http.Request) mwoauthtest.Endpoint {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/rest.php/oauth2/access_token"):
+			return mwoauthtest.EndpointOAuth2Token
+		case strings.HasSuffix(r.URL.Path, "/rest.php/oauth2/resource/profile"):
+			return mwoauthtest.EndpointOAuth2Profile
+		case strings.HasSuffix(r.URL.Path, "/index.php"):
+			return mwoauthtest.Endpoint(r.URL.Query().Get("title"))
+		}
+		return ""
+	}
+	e := newEnv(t, p, withConfig(func(c *mwoauth.Config) {
+		c.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			divert := current != nil && endpointOf(r) == stubbed
+			mu.Unlock()
+			if divert {
+				r = r.Clone(r.Context())
+				r.URL.Scheme, r.URL.Host, r.Host = stubURL.Scheme, stubURL.Host, ""
+			}
+			// http.DefaultTransport asks for gzip and decompresses itself.
+			return http.DefaultTransport.RoundTrip(r)
+		})}
+	}))
+	const (
+		json = "application/json; charset=utf-8"
+		text = "text/plain; charset=UTF-8"
+	)
+	profile := `{"sub":"3","username":"Alice","editcount":0,"confirmed_email":true,"blocked":false,"registered":"20240101000000","groups":["*","user"],"rights":["read"],"grants":["basic"]}`
+	type tc struct {
+		name     string
+		endpoint mwoauthtest.Endpoint
+		atLogin  bool
+		stub     stub
+		control  bool // a whole answer, which must work: the stub is used
+	}
+	var cases []tc
+	if p == mwoauth.OAuth1 {
+		cases = []tc{
+			{"initiate control", mwoauthtest.EndpointInitiate, true, stub{text, gzipped("oauth_token=abc&oauth_token_secret=def&oauth_callback_confirmed=true"), true}, true},
+			{"initiate without secret", mwoauthtest.EndpointInitiate, true, stub{text, []byte("oauth_token=abc&oauth_callback_confirmed=true"), false}, false},
+			{"initiate bad gzip", mwoauthtest.EndpointInitiate, true, stub{text, gzipBadCRC("oauth_token=abc&oauth_token_secret=def&oauth_callback_confirmed=true"), true}, false},
+			{"token without secret", mwoauthtest.EndpointToken, false, stub{json, []byte(`{"key":"0123456789abcdef"}`), false}, false},
+			{"token cut JSON", mwoauthtest.EndpointToken, false, stub{json, []byte(`{"key":"0123456789abcdef","secret":"01234`), false}, false},
+			{"identify cut JWT", mwoauthtest.EndpointIdentify, false, stub{json, []byte("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4x"), false}, false},
+		}
+	} else {
+		cases = []tc{
+			{"profile control", mwoauthtest.EndpointOAuth2Profile, false, stub{json, gzipped(profile), true}, true},
+			{"token without token_type", mwoauthtest.EndpointOAuth2Token, false, stub{json, []byte(`{"access_token":"abc","expires_in":3600}`), false}, false},
+			{"token cut JSON", mwoauthtest.EndpointOAuth2Token, false, stub{json, []byte(`{"token_type":"Bearer","expires_in":3600,"access_token":"abc`), false}, false},
+			{"profile cut JSON", mwoauthtest.EndpointOAuth2Profile, false, stub{json, []byte(profile[:len(profile)/2]), false}, false},
+			{"profile without sub", mwoauthtest.EndpointOAuth2Profile, false, stub{json, []byte(`{"username":"Alice"}`), false}, false},
+			{"profile bad gzip", mwoauthtest.EndpointOAuth2Profile, false, stub{json, gzipBadCRC(profile), true}, false},
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := e.browser()
+			target := e.app.URL + e.auth.LoginPath()
+			if !c.atLogin {
+				target = e.approve(e.startLogin(b, "/")).String()
+			}
+			mu.Lock()
+			st := c.stub
+			current, stubbed = &st, c.endpoint
+			mu.Unlock()
+			r := b.get(target)
+			mu.Lock()
+			current = nil
+			mu.Unlock()
+			if c.control {
+				if r.StatusCode != http.StatusSeeOther {
+					t.Fatalf("%s: %d %q; want 303 (the stub's whole answer)", c.name, r.StatusCode, r.body)
+				}
+				return
+			}
+			if r.StatusCode < 400 || setsSession(r) {
+				t.Fatalf("%s: %d %q, session cookie %v; want an error page", c.name, r.StatusCode, r.body, setsSession(r))
+			}
+			e.wantAnonymous(b, c.name)
 		})
 	}
 }
