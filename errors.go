@@ -1,7 +1,9 @@
 package mwoauth
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
 )
 
@@ -86,10 +88,21 @@ func classify(err error) *HandlerError {
 		h.Status, h.Message, h.Retry = http.StatusBadGateway, "Login is temporarily unavailable: the application's connection to the wiki is misconfigured.", false
 	case errors.Is(err, ErrWikiUnavailable):
 		h.Status, h.Message = http.StatusBadGateway, "The wiki can't be reached right now. Please try again in a moment."
+		if isTimeout(err) {
+			// The wiki did not answer in time (SECURITY.md R2).
+			h.Status = http.StatusGatewayTimeout
+		}
 	case errors.Is(err, ErrSessionStore):
 		h.Status, h.Message = http.StatusServiceUnavailable, "Sessions are temporarily unavailable. Please try again in a moment."
 	case errors.Is(err, ErrCrossOrigin):
 		h.Status, h.Message, h.Retry = http.StatusForbidden, "This request did not come from this site.", false
 	}
 	return h
+}
+
+// isTimeout reports a call to the wiki that ran out of time: the client's
+// timeout or a deadline, not a refused connection or a cancelled request.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }

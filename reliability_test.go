@@ -147,7 +147,7 @@ func (e *env) wantFailedPage(r response, what string) {
 }
 
 // R2: a wiki that hangs at any call of the login, with a 200 ms client
-// timeout: the route answers 502/504 promptly and nobody is logged in.
+// timeout: the route answers 504 promptly and nobody is logged in.
 func testR2HangingWiki(t *testing.T, p mwoauth.Protocol) {
 	e := newEnv(t, p, withConfig(func(c *mwoauth.Config) {
 		c.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond}
@@ -158,6 +158,9 @@ func testR2HangingWiki(t *testing.T, p mwoauth.Protocol) {
 			before := e.wiki.Requests(s.endpoint)
 			r, took := e.failAt(b, s, []mwoauthtest.Fault{{Latency: 30 * time.Second}}, nil)
 			e.wantFailedPage(r, s.name+" hanging")
+			if r.StatusCode != http.StatusGatewayTimeout {
+				t.Fatalf("%s hanging: %d; want 504 for a timeout", s.name, r.StatusCode)
+			}
 			if took > promptly {
 				t.Fatalf("%s hanging: the route took %v; want < %v", s.name, took, promptly)
 			}
