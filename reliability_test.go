@@ -94,9 +94,8 @@ func loginStages(p mwoauth.Protocol) []loginStage {
 
 // failAt runs a login of b up to the stage's route with faults queued at the
 // stage's endpoint just before that route is requested, and returns the
-// route's answer and how long it took. between runs right before the
-// route's request (after the consent at the wiki), if not nil.
-func (e *env) failAt(b *browser, s loginStage, faults []mwoauthtest.Fault, between func()) (response, time.Duration) {
+// route's answer and how long it took.
+func (e *env) failAt(b *browser, s loginStage, faults []mwoauthtest.Fault) (response, time.Duration) {
 	e.t.Helper()
 	target := e.app.URL + e.auth.LoginPath() + "?next=%2Fdone"
 	if !s.atLogin {
@@ -104,9 +103,6 @@ func (e *env) failAt(b *browser, s loginStage, faults []mwoauthtest.Fault, betwe
 	}
 	for _, f := range faults {
 		e.wiki.FailNext(s.endpoint, f)
-	}
-	if between != nil {
-		between()
 	}
 	start := time.Now()
 	r := b.get(target)
@@ -156,7 +152,7 @@ func testR2HangingWiki(t *testing.T, p mwoauth.Protocol) {
 		t.Run(s.name, func(t *testing.T) {
 			b := e.browser()
 			before := e.wiki.Requests(s.endpoint)
-			r, took := e.failAt(b, s, []mwoauthtest.Fault{{Latency: 30 * time.Second}}, nil)
+			r, took := e.failAt(b, s, []mwoauthtest.Fault{{Latency: 30 * time.Second}})
 			e.wantFailedPage(r, s.name+" hanging")
 			if r.StatusCode != http.StatusGatewayTimeout {
 				t.Fatalf("%s hanging: %d; want 504 for a timeout", s.name, r.StatusCode)
@@ -292,7 +288,7 @@ func testR3TokenNotRetried(t *testing.T, p mwoauth.Protocol) {
 		t.Run(s.name, func(t *testing.T) {
 			b := e.browser()
 			before := e.wiki.Requests(s.endpoint)
-			r, _ := e.failAt(b, s, []mwoauthtest.Fault{{Status: 503}}, nil)
+			r, _ := e.failAt(b, s, []mwoauthtest.Fault{{Status: 503}})
 			n := e.wiki.Requests(s.endpoint) - before
 			if s.retried {
 				if r.StatusCode != http.StatusSeeOther || n != 2 {
@@ -324,14 +320,14 @@ func testR4Truncated(t *testing.T, p mwoauth.Protocol) {
 			if s.retried {
 				b := e.browser()
 				before := e.wiki.Requests(s.endpoint)
-				r, _ := e.failAt(b, s, faults, nil)
+				r, _ := e.failAt(b, s, faults)
 				if n := e.wiki.Requests(s.endpoint) - before; r.StatusCode != http.StatusSeeOther || n != 2 {
 					t.Fatalf("one truncated %s answer: %d after %d attempts; want the retry to succeed", s.name, r.StatusCode, n)
 				}
 				faults = append(faults, mwoauthtest.Fault{Truncate: true})
 			}
 			b := e.browser()
-			r, _ := e.failAt(b, s, faults, nil)
+			r, _ := e.failAt(b, s, faults)
 			e.wantFailedPage(r, "truncated "+s.name)
 			e.wantAnonymous(b, "truncated "+s.name)
 		})
@@ -564,7 +560,7 @@ func testR8RedirectNotFollowed(t *testing.T, p mwoauth.Protocol) {
 		t.Run(s.name, func(t *testing.T) {
 			b := e.browser()
 			loc := target.URL + "/moved/" + s.name
-			r, _ := e.failAt(b, s, []mwoauthtest.Fault{{Redirect: loc + "?keep=secret"}}, nil)
+			r, _ := e.failAt(b, s, []mwoauthtest.Fault{{Redirect: loc + "?keep=secret"}})
 			e.wantFailedPage(r, "redirect at "+s.name)
 			if n := hits.Load(); n != 0 {
 				t.Fatalf("redirect at %s: %d requests reached the redirect's target; want 0", s.name, n)
