@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wikiauth/mwoauth/mwapi"
 )
@@ -20,7 +21,7 @@ func okHandler(w http.ResponseWriter, r *http.Request) {
 // client are served by one keep-alive TCP connection.
 func TestSequentialCallsOneConnection(t *testing.T) {
 	srv, cl := newCountingServer(t, http.HandlerFunc(okHandler))
-	c, err := mwapi.New(srv.URL+"/w", mwapi.WithUserAgent(testUA), mwapi.WithLogger(discard))
+	c, err := mwapi.New(srv.URL+"/w", mwapi.WithUserAgent(testUA), mwapi.WithLogger(discard), mwapi.WithTimeout(5*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +47,11 @@ func TestConcurrentCallersPool(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A generous per-call timeout: on a loaded machine a call that
+			// timed out would close its connection and open another, and
+			// the count would measure the load, not the pool.
 			c, err := mwapi.New(srv.URL+"/w", mwapi.WithUserAgent(testUA), mwapi.WithLogger(discard),
-				mwapi.WithCredentialID(fmt.Sprint("user", i)))
+				mwapi.WithCredentialID(fmt.Sprint("user", i)), mwapi.WithTimeout(5*time.Minute))
 			if err != nil {
 				t.Error(err)
 				return
