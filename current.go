@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 )
 
@@ -103,10 +104,13 @@ func (a *Auth) SetValue(r *http.Request, key string, v any) error {
 		return fmt.Errorf("%w: %w", ErrValue, err)
 	}
 	st.edit(func(d *sessionData) {
-		if d.Values == nil {
-			d.Values = map[string]json.RawMessage{}
+		// Copy on write: Value and snapshots read the old map unlocked.
+		m := maps.Clone(d.Values)
+		if m == nil {
+			m = map[string]json.RawMessage{}
 		}
-		d.Values[key] = b
+		m[key] = b
+		d.Values = m
 	})
 	return nil
 }
@@ -138,7 +142,11 @@ func (a *Auth) DeleteValue(r *http.Request, key string) error {
 	if _, ok := st.snapshot().Values[key]; !ok {
 		return nil
 	}
-	st.edit(func(d *sessionData) { delete(d.Values, key) })
+	st.edit(func(d *sessionData) {
+		m := maps.Clone(d.Values)
+		delete(m, key)
+		d.Values = m
+	})
 	return nil
 }
 
