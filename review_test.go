@@ -2,12 +2,15 @@ package mwoauth_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wikiauth/mwoauth"
 	"github.com/wikiauth/mwoauth/session"
@@ -66,4 +69,81 @@ func TestReviewValuesConcurrentUse(t *testing.T) {
 		wg.Wait()
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "http://127.0.0.1:2/", nil))
+}
+
+// countingStore is a MemoryStore that counts its successful saves. Like
+// every real store it refuses to work with a cancelled context.
+type countingStore struct {
+	*session.MemoryStore
+	mu    sync.Mutex
+	saves int
+}
+
+func (s *countingStore) Save(ctx context.Context, key string, data []byte, version int64, expiry time.Time) (int64, error) {
+	v, err := s.MemoryStore.Save(ctx, key, data, version, expiry)
+	if err == nil {
+		s.mu.Lock()
+		s.saves++
+		s.mu.Unlock()
+	}
+	return v, err
+}
+
+// A change made while the app runs reaches a server-side store even when
+// the client went away meanwhile (its request context is cancelled).
+func TestReviewSaveAfterClientCancel(t *testing.T) {
+	st := &countingStore{MemoryStore: session.NewMemoryStore()}
+	a := reviewAuth(t, st)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := a.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.SetValue(r, "colour", "blue"); err != nil {
+			t.Error(err)
+		}
+		cancel() // the client disconnects while the app still runs
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:2/", nil).WithContext(ctx))
+	st.mu.Lock()
+	saves := st.saves
+	st.mu.Unlock()
+	if saves != 1 {
+		t.Fatalf("%d saves reached the store after the client went away; want 1", saves)
+	}
+	if len(rec.Result().Cookies()) != 1 {
+		t.Fatalf("cookies set: %v; want the session cookie", rec.Result().Cookies())
+	}
+}
+
+// The same for an OAuth 2 refresh: the wiki has rotated the tokens (the old
+// refresh token is revoked at once), so the new ones must reach the store
+// although the client that caused the refresh went away; otherwise the
+// session holds a dead refresh token and the user is logged out at the next
+// refresh (here: after a restart of the app, which forgets the in-process
+// memory of the rotation).
+func TestReviewOAuth2RefreshSavedAfterClientCancel(t *testing.T) {
+	store := session.NewMemoryStore()
+	e := newEnv(t, mwoauth.OAuth2, withConfig(func(c *mwoauth.Config) { c.SessionStore = store }))
+	b := e.browser()
+	e.mustLogin(b)
+	e.clock.Advance(2 * time.Hour)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := e.auth.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := e.auth.Client(r); err != nil { // refreshes the due token
+			t.Errorf("Client: %v", err)
+		}
+		cancel() // the client disconnects before the response
+	}))
+	req := httptest.NewRequest(http.MethodGet, e.app.URL+"/", nil).WithContext(ctx)
+	u, _ := url.Parse(e.app.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		req.AddCookie(c)
+	}
+	h.ServeHTTP(httptest.NewRecorder(), req)
+
+	e.restart()
+	e.clock.Advance(2 * time.Hour)
+	e.userinfo(b) // refreshes with the stored refresh token
 }

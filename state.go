@@ -47,6 +47,9 @@ func (d sessionData) loggedIn() bool {
 	return d.User != nil && (d.Token1 != nil || d.Token2 != nil)
 }
 
+// saveTimeout bounds the store calls of one session save.
+const saveTimeout = 10 * time.Second
+
 // reqState is the session of one request while it passes through Wrap.
 type reqState struct {
 	a       *Auth
@@ -144,8 +147,13 @@ func (st *reqState) saveLocked(w http.ResponseWriter) {
 	if w == nil {
 		w = discardHeaders{}
 	}
+	// The save outlives a cancelled request (a client that went away):
+	// the change may be a rotated OAuth 2 token that the wiki already made
+	// the only valid one.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(st.ctx), saveTimeout)
+	defer cancel()
 	for attempt := 0; ; attempt++ {
-		err := st.a.sessions.Save(st.ctx, w, st.sess)
+		err := st.a.sessions.Save(ctx, w, st.sess)
 		if err == nil {
 			st.dirty = false
 			st.edits = nil
@@ -153,7 +161,7 @@ func (st *reqState) saveLocked(w http.ResponseWriter) {
 		}
 		if errors.Is(err, session.ErrConflict) && attempt < 3 {
 			// Someone else changed the session: reload and replay ours.
-			if rerr := st.a.sessions.Reload(st.ctx, st.sess); rerr == nil {
+			if rerr := st.a.sessions.Reload(ctx, st.sess); rerr == nil {
 				st.data = sessionData{}
 				if b := st.sess.Data(); len(b) > 0 {
 					_ = json.Unmarshal(b, &st.data)
