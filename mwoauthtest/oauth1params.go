@@ -177,15 +177,22 @@ func parsePHPQuery(raw string, into func(k, v string)) {
 	}
 }
 
-// parseBodyParams is OAuthUtil::parse_parameters: duplicates are kept.
+// parseBodyParams is OAuthUtil::parse_parameters: duplicates are kept, and
+// every piece of explode('&') counts, so an empty one (a trailing "&", or
+// "&&") is the parameter "" with the value ""; an empty body (or PHP's
+// falsy "0") has none.
 func parseBodyParams(raw string, into func(k, v string)) {
-	n := 0
-	for raw != "" && n < maxParams {
-		n++
-		var pair string
-		pair, raw, _ = strings.Cut(raw, "&")
+	if raw == "" || raw == "0" {
+		return
+	}
+	for n := 0; n < maxParams; n++ {
+		pair, rest, more := strings.Cut(raw, "&")
 		k, v, _ := strings.Cut(pair, "=")
 		into(phpURLDecode(k), phpURLDecode(v))
+		if !more {
+			return
+		}
+		raw = rest
 	}
 }
 
