@@ -128,9 +128,16 @@ func unique(params, proto []Param) error {
 // requestParams collects the query parameters and, for a form body, the
 // body parameters of req (RFC 5849 §3.4.1.3.1), restoring the body.
 func requestParams(req *http.Request) ([]Param, error) {
-	params, err := parseForm(req.URL.RawQuery)
+	query, err := parseForm(req.URL.RawQuery)
 	if err != nil {
 		return nil, fmt.Errorf("oauth1: sign: query: %w", err)
+	}
+	// PHP's $_GET, which MediaWiki signs, drops a pair without a name.
+	params := query[:0]
+	for _, p := range query {
+		if p.Key != "" {
+			params = append(params, p)
+		}
 	}
 	if req.Body == nil || req.Body == http.NoBody || !isForm(req.Header.Get("Content-Type")) {
 		return params, nil
@@ -146,11 +153,40 @@ func requestParams(req *http.Request) ([]Param, error) {
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	req.ContentLength = int64(len(body))
-	bp, err := parseForm(string(body))
+	bp, err := parseBody(string(body))
 	if err != nil {
 		return nil, fmt.Errorf("oauth1: sign: body: %w", err)
 	}
 	return append(params, bp...), nil
+}
+
+// parseBody splits a form body as MediaWiki does to sign it
+// (OAuthUtil::parse_parameters): every piece between "&"s is a parameter,
+// so an empty piece (a trailing "&", or "&&") is the parameter "" with the
+// value "", which the wiki signs; an empty body (or PHP's falsy "0") has
+// none. A bad %-escape is an error.
+func parseBody(s string) ([]Param, error) {
+	if s == "" || s == "0" {
+		return nil, nil
+	}
+	var out []Param
+	for {
+		pair, rest, more := strings.Cut(s, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, errors.New("bad percent-encoding")
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, errors.New("bad percent-encoding")
+		}
+		out = append(out, Param{key, val})
+		if !more {
+			return out, nil
+		}
+		s = rest
+	}
 }
 
 // isForm reports whether a Content-Type's media type is
