@@ -224,7 +224,7 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request, st *reqState) error
 		redirect(w, next)
 		return nil
 	}
-	if ok, wait := a.allowLogin(r); !ok {
+	if ok, wait := a.allowLogin(r, st); !ok {
 		return rateLimited(w, wait)
 	}
 	target, p, err := a.flow.begin(r.Context())

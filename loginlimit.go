@@ -102,7 +102,7 @@ type limitKey struct {
 
 // allowLogin takes a token from the request's session bucket and its address
 // bucket, or returns how long to wait. A refused request takes no token.
-func (a *Auth) allowLogin(r *http.Request) (bool, time.Duration) {
+func (a *Auth) allowLogin(r *http.Request, st *reqState) (bool, time.Duration) {
 	l := a.limiter
 	if l == nil || (l.session == nil && l.ip == nil) {
 		return true, 0
@@ -110,7 +110,7 @@ func (a *Auth) allowLogin(r *http.Request) (bool, time.Duration) {
 	now := a.now()
 	var keys []limitKey
 	if l.session != nil {
-		if k, ok := a.browserKey(r); ok {
+		if k, ok := a.browserKey(r, st); ok {
 			keys = append(keys, limitKey{l.session, k})
 		}
 	}
@@ -141,8 +141,13 @@ func (a *Auth) allowLogin(r *http.Request) (bool, time.Duration) {
 
 // browserKey identifies the browser session by its session cookie, which
 // /login leaves as it is. (The pending-login cookies change at every /login,
-// so they cannot key a bucket.)
-func (a *Auth) browserKey(r *http.Request) ([32]byte, bool) {
+// so they cannot key a bucket.) Only a cookie that opened a session counts:
+// made-up values, which anyone can send, would otherwise fill the bounded
+// table that fails closed.
+func (a *Auth) browserKey(r *http.Request, st *reqState) ([32]byte, bool) {
+	if st == nil || st.sess == nil || st.sess.IsNew() {
+		return [32]byte{}, false
+	}
 	c, err := r.Cookie(a.sessions.CookieName())
 	if err != nil || c.Value == "" {
 		return [32]byte{}, false

@@ -147,3 +147,31 @@ func TestReviewOAuth2RefreshSavedAfterClientCancel(t *testing.T) {
 	e.clock.Advance(2 * time.Hour)
 	e.userinfo(b) // refreshes with the stored refresh token
 }
+
+// The per-session login limit counts only real sessions: session cookies
+// with made-up values (free for anyone to send) must not fill the bounded
+// table of buckets, which fails closed and would then refuse every new
+// browser session's login.
+func TestReviewLoginLimitIgnoresForgedSessionCookies(t *testing.T) {
+	e := newEnv(t, mwoauth.OAuth1, withConfig(func(c *mwoauth.Config) {
+		c.LoginRateLimit = mwoauth.LoginRateLimit{
+			PerSession: mwoauth.LoginRate{Burst: 3, Every: time.Minute},
+			MaxTracked: 5,
+		}
+	}))
+	attacker := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for i := range 10 {
+		req, _ := http.NewRequest(http.MethodGet, e.app.URL+e.auth.LoginPath(), nil)
+		req.AddCookie(&http.Cookie{Name: "mwoauth_session", Value: fmt.Sprint("forged", i)})
+		resp, err := attacker.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	b := e.browser()
+	b.get(e.app.URL + "/value?set=red") // a real session cookie
+	if r := b.get(e.app.URL + e.auth.LoginPath()); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a real session's first /login after forged cookies = %d %q; want 303", r.StatusCode, r.body)
+	}
+}
