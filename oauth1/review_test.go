@@ -71,3 +71,35 @@ func TestReviewQueryEmptyName(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewBodySignedOnlyAsMediaWikiReadsIt: MediaWiki signs a body only
+// for a POST whose Content-Type starts with
+// "application/x-www-form-urlencoded" (MWOAuthRequest::fromRequest:
+// wasPosted() and a case-sensitive strpos). A body it does not read must
+// not be signed by the client either, or the signatures differ.
+func TestReviewBodySignedOnlyAsMediaWikiReadsIt(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	cfg, at := ownerOnly(t, s)
+	for _, tc := range []struct{ method, contentType string }{
+		{http.MethodPost, "application/x-www-form-urlencoded"},
+		{http.MethodPost, "application/x-www-form-urlencoded; charset=UTF-8"},
+		{http.MethodPut, "application/x-www-form-urlencoded"},
+		{http.MethodPost, "Application/X-WWW-Form-Urlencoded"},
+	} {
+		req, err := http.NewRequestWithContext(t.Context(), tc.method,
+			s.ScriptPath()+"/api.php?action=query&meta=userinfo&format=json", strings.NewReader("maxage=1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", tc.contentType)
+		resp, err := cfg.Client(at).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `"name":"Alice"`) {
+			t.Errorf("%s with %q: answer %s", tc.method, tc.contentType, b)
+		}
+	}
+}

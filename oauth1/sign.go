@@ -16,9 +16,11 @@ const maxSignedBody = 32 << 20
 
 // Sign signs req for MediaWiki with the consumer and tok (nil for no token)
 // and sets its Authorization header (RFC 5849 §3.5.1). The signed parameters
-// are the query, a form body (Content-Type application/x-www-form-urlencoded,
+// are the query, the form body of a POST (Content-Type starting with
+// application/x-www-form-urlencoded, as MediaWiki matches it: lower case,
 // parameters such as charset ignored) and the oauth_* protocol parameters;
-// other bodies (JSON, multipart uploads) are not signed. A form body is read
+// other bodies (JSON, multipart uploads, any body of another method) are
+// not signed, as MediaWiki does not sign them. A form body is read
 // and put back (Body, GetBody, ContentLength), so the request can still be
 // sent. It sets User-Agent from Config.UserAgent when req has none.
 //
@@ -139,7 +141,9 @@ func requestParams(req *http.Request) ([]Param, error) {
 			params = append(params, p)
 		}
 	}
-	if req.Body == nil || req.Body == http.NoBody || !isForm(req.Header.Get("Content-Type")) {
+	// MediaWiki reads a body for the signature only from a POST
+	// (WebRequest::wasPosted, case-sensitive).
+	if req.Body == nil || req.Body == http.NoBody || req.Method != http.MethodPost || !isForm(req.Header.Get("Content-Type")) {
 		return params, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, maxSignedBody+1))
@@ -189,11 +193,11 @@ func parseBody(s string) ([]Param, error) {
 	}
 }
 
-// isForm reports whether a Content-Type's media type is
-// application/x-www-form-urlencoded (parameters such as charset ignored).
+// isForm reports whether a Content-Type is one MediaWiki reads as a form
+// (MWOAuthRequest::fromRequest: a case-sensitive prefix match, so
+// parameters such as charset are ignored).
 func isForm(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
+	return strings.HasPrefix(strings.TrimLeft(contentType, " \t"), "application/x-www-form-urlencoded")
 }
 
 // parseForm splits an application/x-www-form-urlencoded string into
