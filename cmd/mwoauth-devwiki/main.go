@@ -224,6 +224,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			password = p
 		}
 		u := s.AddUser(mwoauthtest.User{Name: name, Password: password, Email: strings.ToLower(name) + "@example.org"})
+		// AddUser replaces a user of the same name (-user Alice:pw
+		// replaces the default Alice): list the one that works.
+		for i := range out.Users {
+			if out.Users[i].Name == u.Name {
+				out.Users[i].Password = u.Password
+				return nil
+			}
+		}
 		out.Users = append(out.Users, userJSON{u.Name, u.Password})
 		return nil
 	}
