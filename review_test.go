@@ -175,3 +175,30 @@ func TestReviewLoginLimitIgnoresForgedSessionCookies(t *testing.T) {
 		t.Fatalf("a real session's first /login after forged cookies = %d %q; want 303", r.StatusCode, r.body)
 	}
 }
+
+// An informational response (103 Early Hints) does not send the final
+// headers: a session change made after it still reaches the final
+// response's Set-Cookie.
+func TestReviewSessionSavedAfterEarlyHints(t *testing.T) {
+	var a *mwoauth.Auth
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+			w.WriteHeader(http.StatusEarlyHints)
+			if err := a.SetValue(r, "colour", "blue"); err != nil {
+				t.Error(err)
+			}
+			w.WriteHeader(http.StatusOK)
+		})).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	a = reviewAuth(t, nil)
+	resp, err := srv.Client().Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) != 1 {
+		t.Fatalf("final response cookies: %v; want the session cookie holding the value", resp.Cookies())
+	}
+}

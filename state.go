@@ -211,7 +211,11 @@ type sessionWriter struct {
 }
 
 func (w *sessionWriter) WriteHeader(code int) {
-	w.st.commit(w.ResponseWriter)
+	// An informational response (103 Early Hints) is not the final one:
+	// its headers go out, but the session may still change.
+	if code < 100 || code > 199 || code == http.StatusSwitchingProtocols {
+		w.st.commit(w.ResponseWriter)
+	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
