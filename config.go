@@ -275,10 +275,13 @@ func (c Config) validate() (*settings, error) {
 		if cb.Fragment != "" {
 			return nil, configErr("CallbackURL %q must not have a fragment", c.CallbackURL)
 		}
-		s.callback = cb
-		if cb.Path != "" {
-			s.callbackPath = cb.Path
+		if cb.Path == "" {
+			// The wiki would call back at "/", where no callback route
+			// listens.
+			return nil, configErr("CallbackURL %q has no path: give the callback route's full URL, e.g. %s", c.CallbackURL, cb.Scheme+"://"+cb.Host+s.callbackPath)
 		}
+		s.callback = cb
+		s.callbackPath = cb.Path
 	} else {
 		s.CallbackURL = ""
 	}

@@ -3,6 +3,7 @@ package mwoauth_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -200,5 +201,32 @@ func TestReviewSessionSavedAfterEarlyHints(t *testing.T) {
 	resp.Body.Close()
 	if len(resp.Cookies()) != 1 {
 		t.Fatalf("final response cookies: %v; want the session cookie holding the value", resp.Cookies())
+	}
+}
+
+// A CallbackURL without a path makes the wiki call back at "/", where no
+// callback route listens (it would be served at /oauth-callback), so no
+// login could ever finish: New refuses it with a clear error.
+func TestReviewCallbackURLWithoutPath(t *testing.T) {
+	for _, p := range []mwoauth.Protocol{mwoauth.OAuth1, mwoauth.OAuth2} {
+		cfg := mwoauth.Config{
+			Wiki:        "http://127.0.0.1:1/w",
+			Protocol:    p,
+			CallbackURL: "http://127.0.0.1:5000",
+			UserAgent:   testUA,
+			SessionKeys: [][]byte{bytes.Repeat([]byte{9}, 32)},
+			Logger:      slog.New(slog.DiscardHandler),
+		}
+		cfg.ConsumerKey, cfg.ConsumerSecret, cfg.ClientID = "k", "s", "c"
+		if p == mwoauth.OAuth2 {
+			cfg.ConsumerKey, cfg.ConsumerSecret = "", ""
+		}
+		a, err := mwoauth.New(cfg)
+		if err == nil && a.CallbackPath() != "/" {
+			t.Errorf("%v: New accepted a CallbackURL without a path and serves the callback at %q, where the wiki never calls back", p, a.CallbackPath())
+		}
+		if err != nil && !errors.Is(err, mwoauth.ErrConfig) {
+			t.Errorf("%v: New: %v; want ErrConfig", p, err)
+		}
 	}
 }
