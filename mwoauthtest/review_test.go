@@ -84,3 +84,24 @@ func TestReviewBodyTrailingAmpersand(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewOversizedRequestBody: a request body over the fake's limit
+// must be refused, not cut at the limit and then read as if whole (an
+// edit then saved a truncated text, a signature was checked over half a
+// body).
+func TestReviewOversizedRequestBody(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	text := strings.Repeat("a", 9<<20)
+	body := "token=%2B%5C&action=edit&title=Big&format=json&text=" + text
+	resp, err := s.Client().Post(s.ScriptPath()+"/api.php", "application/x-www-form-urlencoded", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := readAll(t, resp)
+	if got, ok := s.PageText("Big"); ok && got != text {
+		t.Errorf("the fake saved %d of the %d bytes sent (HTTP %d, %.200s)", len(got), len(text), resp.StatusCode, answer)
+	}
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("status = %d; want 413", resp.StatusCode)
+	}
+}

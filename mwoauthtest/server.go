@@ -301,9 +301,15 @@ const maxBody = 8 << 20
 
 // serveHTTP routes a request, applying a queued fault first.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	if len(body) > maxBody {
+		// Refused whole: a body cut at the limit would be read as if
+		// complete (a truncated edit saved, half a body signed).
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
