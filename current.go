@@ -6,6 +6,11 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wikiauth/mwoauth/internal/seal"
+	"github.com/wikiauth/mwoauth/session"
 )
 
 // CurrentUser returns the request's logged-in user. With cached, it is the
@@ -103,7 +108,7 @@ func (a *Auth) SetValue(r *http.Request, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrValue, err)
 	}
-	st.edit(func(d *sessionData) {
+	set := func(d *sessionData) {
 		// Copy on write: Value and snapshots read the old map unlocked.
 		m := maps.Clone(d.Values)
 		if m == nil {
@@ -111,7 +116,49 @@ func (a *Auth) SetValue(r *http.Request, key string, v any) error {
 		}
 		m[key] = b
 		d.Values = m
-	})
+	}
+	if err := st.fitsCookie(set); err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrValue, key, err)
+	}
+	st.edit(set)
+	return nil
+}
+
+// fitsCookie reports, with the cookie store, whether the session would
+// still fit its cookie after f: an error matching session.ErrTooLarge if
+// not (the save would fail and drop every change of the request).
+func (st *reqState) fitsCookie(f func(*sessionData)) error {
+	cfg := st.a.cfg
+	if cfg.SessionStore != nil {
+		return nil
+	}
+	st.mu.Lock()
+	d := st.data
+	st.mu.Unlock()
+	f(&d)
+	if d.User != nil {
+		d.User = d.User.minimal()
+	}
+	b, err := json.Marshal(&d)
+	if err != nil {
+		return err
+	}
+	maxAge := cfg.SessionMaxAge
+	if maxAge == 0 {
+		maxAge = session.DefaultMaxAge
+	}
+	c := &http.Cookie{
+		Name:     st.a.sessions.CookieName(),
+		Value:    strings.Repeat("x", seal.EncodedLen(len(b))),
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   cfg.secure,
+		SameSite: http.SameSiteLaxMode,
+		MaxAge:   int(maxAge / time.Second),
+	}
+	if n := len("Set-Cookie: ") + len(c.String()); n > session.MaxCookieLine {
+		return fmt.Errorf("%w: the session cookie would be %d bytes, at most %d (use a server-side SessionStore for larger values)", session.ErrTooLarge, n, session.MaxCookieLine)
+	}
 	return nil
 }
 

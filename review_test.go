@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,5 +229,35 @@ func TestReviewCallbackURLWithoutPath(t *testing.T) {
 		if err != nil && !errors.Is(err, mwoauth.ErrConfig) {
 			t.Errorf("%v: New: %v; want ErrConfig", p, err)
 		}
+	}
+}
+
+// With the cookie store a value that would make the session cookie exceed
+// 4096 bytes is refused by SetValue with a clear error, instead of being
+// dropped at save time with only a log line (issue 4: "never silently
+// dropped; a clear error").
+func TestReviewSetValueTooLargeForCookie(t *testing.T) {
+	a := reviewAuth(t, nil)
+	var setErr, smallErr error
+	var got string
+	var found bool
+	h := a.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		smallErr = a.SetValue(r, "small", "ok")
+		setErr = a.SetValue(r, "big", strings.Repeat("x", 5000))
+		found, _ = a.Value(r, "big", &got)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:2/", nil))
+	if smallErr != nil {
+		t.Fatalf("SetValue(small) = %v", smallErr)
+	}
+	if !errors.Is(setErr, session.ErrTooLarge) || !errors.Is(setErr, mwoauth.ErrValue) {
+		t.Fatalf("SetValue(5000 bytes) = %v; want an error matching ErrValue and session.ErrTooLarge", setErr)
+	}
+	if found {
+		t.Fatal("the refused value is visible in the session")
+	}
+	if n := len(rec.Result().Cookies()); n != 1 {
+		t.Fatalf("%d cookies; want the session cookie with the small value", n)
 	}
 }
