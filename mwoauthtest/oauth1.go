@@ -183,9 +183,10 @@ func (s *Server) pruneNonces() {
 	}
 }
 
-// callbackMatches is MWOAuthServer's prefix rule: http may become https,
-// exact host, exact port (registered port 1 = any), path prefix, query
-// prefix, no user info.
+// callbackMatches is MWOAuthServer::checkCallback's prefix rule: http may
+// become https, exact host, ports as parsed (missing from both or equal;
+// registered port 1 = any), path prefix (exact path when the registered
+// callback has a query), query prefix, no user info.
 func callbackMatches(registered, got string) bool {
 	if registered == got {
 		return true
@@ -201,23 +202,17 @@ func callbackMatches(registered, got string) bool {
 	if !strings.EqualFold(reg.Hostname(), cb.Hostname()) {
 		return false
 	}
-	if reg.Port() != "1" && effectivePort(reg) != effectivePort(cb) {
+	if reg.Port() != "1" && reg.Port() != cb.Port() {
 		return false
 	}
-	if !strings.HasPrefix(cb.EscapedPath(), reg.EscapedPath()) {
+	if reg.RawQuery != "" || reg.ForceQuery {
+		if cb.EscapedPath() != reg.EscapedPath() {
+			return false
+		}
+	} else if !strings.HasPrefix(cb.EscapedPath(), reg.EscapedPath()) {
 		return false
 	}
 	return strings.HasPrefix(cb.RawQuery, reg.RawQuery)
-}
-
-func effectivePort(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if u.Scheme == "https" {
-		return "443"
-	}
-	return "80"
 }
 
 func (s *Server) readOAuth(r *http.Request, body []byte) *oauthRequest {

@@ -105,3 +105,31 @@ func TestReviewOversizedRequestBody(t *testing.T) {
 		t.Errorf("status = %d; want 413", resp.StatusCode)
 	}
 }
+
+// TestReviewCallbackRules: MWOAuthServer::checkCallback compares ports as
+// parsed (missing on both sides, or equal; registered port 1 = any), so a
+// port-less http callback may be upgraded to https; and when the
+// registered callback has a query, the path must match exactly.
+func TestReviewCallbackRules(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	for _, tc := range []struct {
+		registered, cb string
+		ok             bool
+	}{
+		{"http://127.0.0.1/cb", "https://127.0.0.1/cb", true},       // upgrade, no port on either side
+		{"http://127.0.0.1/cb", "http://127.0.0.1:80/cb", false},    // port missing vs given
+		{"http://127.0.0.1:80/cb", "http://127.0.0.1/cb", false},    // port given vs missing
+		{"http://127.0.0.1:1/cb", "http://127.0.0.1:4242/cb", true}, // port 1 = any
+		{"http://127.0.0.1/cb?app=1", "http://127.0.0.1/cb?app=1&x=2", true},
+		{"http://127.0.0.1/cb?app=1", "http://127.0.0.1/cbx?app=1", false}, // exact path with a query
+		{"http://127.0.0.1/cb", "http://127.0.0.1/cbx", true},              // prefix path without one
+	} {
+		c := s.AddConsumer(mwoauthtest.Consumer{Name: "review-cb", Callback: tc.registered, CallbackIsPrefix: true, Grants: []string{"basic"}})
+		cfg := &oauth1.Config{Wiki: s.ScriptPath(), ConsumerKey: c.Key, ConsumerSecret: c.Secret, Callback: tc.cb,
+			UserAgent: "mwoauthtest-review/1.0 (test@example.org)", HTTPClient: s.Client()}
+		_, err := cfg.RequestToken(t.Context())
+		if got := err == nil; got != tc.ok {
+			t.Errorf("registered %q, callback %q: accepted = %v (%v); want %v", tc.registered, tc.cb, got, err, tc.ok)
+		}
+	}
+}
