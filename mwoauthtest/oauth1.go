@@ -320,6 +320,9 @@ func (s *Server) token(o *oauthRequest) (*accessToken, bool, *oauthErr) {
 	if e != nil {
 		return nil, false, e
 	}
+	if c.OwnerOnly { // MWOAuthServer::fetch_access_token, before the token lookup
+		return nil, false, errOwnerOnly(c)
+	}
 	t, e := s.lookupRequestToken(c.Key, o.get("oauth_token"))
 	if e != nil {
 		return nil, false, e

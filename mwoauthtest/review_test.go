@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -131,5 +132,21 @@ func TestReviewCallbackRules(t *testing.T) {
 		if got := err == nil; got != tc.ok {
 			t.Errorf("registered %q, callback %q: accepted = %v (%v); want %v", tc.registered, tc.cb, got, err, tc.ok)
 		}
+	}
+}
+
+// TestReviewOwnerOnlyAtTokenStep: MWOAuthServer::fetch_access_token
+// refuses an owner-only consumer before it looks the request token up, as
+// fetch_request_token does (mwoauthserver-consumer-owner-only, E010).
+func TestReviewOwnerOnlyAtTokenStep(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	c := reviewOwnerOnly(t, s)
+	cfg := &oauth1.Config{Wiki: s.ScriptPath(), ConsumerKey: c.Key, ConsumerSecret: c.Secret,
+		UserAgent: "mwoauthtest-review/1.0 (test@example.org)", HTTPClient: s.Client()}
+	rt := &oauth1.Token{Key: "0123456789abcdef0123456789abcdef", Secret: "fedcba9876543210fedcba9876543210"}
+	_, err := cfg.AccessToken(t.Context(), rt, rt.Key, "0123456789abcdef0123456789abcdef")
+	var we *oauth1.Error
+	if !errors.As(err, &we) || we.Key != "mwoauthserver-consumer-owner-only" {
+		t.Errorf("token step of an owner-only consumer: %v; want mwoauthserver-consumer-owner-only", err)
 	}
 }
