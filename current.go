@@ -56,12 +56,14 @@ func (a *Auth) CurrentUser(r *http.Request, cached bool) (*User, error) {
 // end logs the session out (tokens, identity and the app's values) and drops
 // its id.
 func (st *reqState) end() {
-	st.edit(func(d *sessionData) { *d = sessionData{} })
+	// Destroy first: after the headers were sent, edit saves at once (to a
+	// server-side store), and that save must delete the record.
 	st.mu.Lock()
 	if st.sess != nil {
 		st.sess.Destroy()
 	}
 	st.mu.Unlock()
+	st.edit(func(d *sessionData) { *d = sessionData{} })
 }
 
 // Client returns an *http.Client that authenticates its requests as the

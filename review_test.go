@@ -261,3 +261,27 @@ func TestReviewSetValueTooLargeForCookie(t *testing.T) {
 		t.Fatalf("%d cookies; want the session cookie with the small value", n)
 	}
 }
+
+// With a server-side store, a session that ends after the response headers
+// went out (a revoked grant noticed while streaming) is deleted from the
+// store, as at logout: its id is dropped, not kept as an empty record.
+func TestReviewRevokedAfterHeadersDropsStoreRecord(t *testing.T) {
+	store := session.NewMemoryStore()
+	e := newEnv(t, mwoauth.OAuth1, withConfig(func(c *mwoauth.Config) { c.SessionStore = store }))
+	b := e.browser()
+	e.mustLogin(b)
+	if n, _ := store.Len(); n != 1 {
+		t.Fatalf("%d sessions stored after login; want 1", n)
+	}
+	e.wiki.Revoke("Alice", e.consumer.Key)
+	e.setHandler(e.auth.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		if _, err := e.auth.CurrentUser(r, false); !errors.Is(err, mwoauth.ErrTokenRevoked) {
+			t.Errorf("CurrentUser after revocation: %v; want ErrTokenRevoked", err)
+		}
+	})))
+	b.get(e.app.URL + "/")
+	if n, _ := store.Len(); n != 0 {
+		t.Fatalf("%d sessions stored after the session ended; want 0 (the record deleted)", n)
+	}
+}
