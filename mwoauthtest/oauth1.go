@@ -112,7 +112,7 @@ func writeOAuthError(w http.ResponseWriter, format string, e *oauthErr) {
 // (via checkSignature) timestamp, nonce and signature. Callers hold s.mu.
 func (s *Server) getConsumer(o *oauthRequest) (*Consumer, *oauthErr) {
 	if v := o.get("oauth_version"); v != "" && v != "1.0" {
-		return nil, oauthException("OAuth version not supported")
+		return nil, oauthException("OAuth version '" + v + "' not supported") // OAuthServer::get_version
 	}
 	key := o.get("oauth_consumer_key")
 	if key == "" {

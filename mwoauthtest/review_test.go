@@ -150,3 +150,22 @@ func TestReviewOwnerOnlyAtTokenStep(t *testing.T) {
 		t.Errorf("token step of an owner-only consumer: %v; want mwoauthserver-consumer-owner-only", err)
 	}
 }
+
+// TestReviewVersionMessage: OAuthServer::get_version names the version it
+// refuses: "OAuth version '2.0' not supported".
+func TestReviewVersionMessage(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	req, err := http.NewRequest(http.MethodGet, s.ScriptPath()+"/index.php?title=Special:OAuth/initiate&format=json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", `OAuth oauth_consumer_key="`+s.Consumer().Key+`", oauth_version="2.0", oauth_callback="oob"`)
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"error":"mwoauth-oauth-exception","message":"An error occurred in the OAuth protocol: OAuth version '2.0' not supported"}`
+	if got := readAll(t, resp); got != want {
+		t.Errorf("body = %s; want %s", got, want)
+	}
+}
