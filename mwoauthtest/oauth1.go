@@ -23,8 +23,8 @@ type requestToken struct {
 	key, secret string
 	consumer    string
 	callback    string
-	created     time.Time
-	verifier    string // set when the user allows
+	created     time.Time // saved at initiate, saved again at the Allow (600 s TTL from then)
+	verifier    string    // set when the user allows
 	user        string
 	accessKey   string
 	usedAt      time.Time // set by the token step: "**USED**"

@@ -456,6 +456,9 @@ func (s *Server) allow(t *requestToken, c *Consumer, u *User) string {
 	t.verifier = randHex(32)
 	t.user = u.Name
 	t.accessKey = at.key
+	// OAuth1Consumer::authorize re-saves the token for 600 s more
+	// (updateRequestToken): its lifetime runs from the Allow now.
+	t.created = s.now()
 	cb := t.callback
 	if cb == "oob" || cb == "" {
 		cb = c.Callback

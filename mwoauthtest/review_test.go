@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wikiauth/mwoauth/mwoauthtest"
 	"github.com/wikiauth/mwoauth/oauth1"
@@ -167,5 +168,37 @@ func TestReviewVersionMessage(t *testing.T) {
 	want := `{"error":"mwoauth-oauth-exception","message":"An error occurred in the OAuth protocol: OAuth version '2.0' not supported"}`
 	if got := readAll(t, resp); got != want {
 		t.Errorf("body = %s; want %s", got, want)
+	}
+}
+
+// TestReviewRequestTokenTTLFromAuthorize: the wiki re-saves the request
+// token for 600 s when the user allows (OAuth1Consumer::authorize:
+// updateRequestToken), so the exchange works up to 600 s after the Allow,
+// even when the initiate was longer ago.
+func TestReviewRequestTokenTTLFromAuthorize(t *testing.T) {
+	for _, tc := range []struct {
+		before, after time.Duration
+		ok            bool
+	}{
+		{500 * time.Second, 200 * time.Second, true},
+		{500 * time.Second, 601 * time.Second, false},
+	} {
+		s := mwoauthtest.Start(t, mwoauthtest.WithTime(time.Unix(1796394137, 0)))
+		cfg := &oauth1.Config{Wiki: s.ScriptPath(), ConsumerKey: s.Consumer().Key, ConsumerSecret: s.Consumer().Secret,
+			UserAgent: "mwoauthtest-review/1.0 (test@example.org)", HTTPClient: s.Client(), Now: s.Now}
+		rt, err := cfg.RequestToken(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Advance(tc.before)
+		cb, err := s.Authorize(t.Context(), cfg.AuthorizationURL(rt), "Alice", mwoauthtest.DefaultPassword)
+		if err != nil {
+			t.Fatalf("Authorize %s after initiate: %v", tc.before, err)
+		}
+		s.Advance(tc.after)
+		_, err = cfg.AccessToken(t.Context(), rt, cb.Query().Get("oauth_token"), cb.Query().Get("oauth_verifier"))
+		if got := err == nil; got != tc.ok {
+			t.Errorf("exchange %s after initiate, %s after Allow: ok = %v (%v); want %v", tc.before+tc.after, tc.after, got, err, tc.ok)
+		}
 	}
 }
