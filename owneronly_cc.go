@@ -195,6 +195,9 @@ func (t *ccBearer) RoundTrip(req *http.Request) (*http.Response, error) {
 		// Keep the caller's body for a second attempt.
 		b, err := req.GetBody()
 		if err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
 			return nil, err
 		}
 		first = req.Clone(req.Context())
