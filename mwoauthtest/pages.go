@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The wiki's cookie names ($wgCookiePrefix "my_wiki", as in the transcripts).
@@ -154,8 +156,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("wpName"))
-	if name != "" {
-		name = strings.ToUpper(name[:1]) + name[1:]
+	if r, n := utf8.DecodeRuneInString(name); n > 0 { // the first letter, not byte
+		name = string(unicode.ToUpper(r)) + name[n:]
 	}
 	name = strings.ReplaceAll(name, "_", " ")
 	pass := r.PostFormValue("wpPassword")

@@ -202,3 +202,22 @@ func TestReviewRequestTokenTTLFromAuthorize(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewNonASCIIUserLogin: the login form upper-cases the first
+// letter of the name, a rune, not a byte: a user whose name starts with a
+// non-ASCII letter can log in (as "Émile" or "émile").
+func TestReviewNonASCIIUserLogin(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	s.AddUser(mwoauthtest.User{Name: "Émile", Password: "EmilePass-12345"})
+	for _, name := range []string{"Émile", "émile"} {
+		cfg := &oauth1.Config{Wiki: s.ScriptPath(), ConsumerKey: s.Consumer().Key, ConsumerSecret: s.Consumer().Secret,
+			UserAgent: "mwoauthtest-review/1.0 (test@example.org)", HTTPClient: s.Client()}
+		rt, err := cfg.RequestToken(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Authorize(t.Context(), cfg.AuthorizationURL(rt), name, "EmilePass-12345"); err != nil {
+			t.Errorf("log in as %q: %v", name, err)
+		}
+	}
+}
