@@ -97,7 +97,9 @@ var ErrValue = errors.New("mwoauth: session value")
 
 // SetValue stores v (encoded as JSON) in the request's session under key.
 // Values survive until logout or the session's end; keep them small with
-// cookie sessions (the whole cookie is at most 4 KB).
+// cookie sessions (the whole cookie is at most 4 KB): a value that would
+// not fit is refused with an error matching [ErrValue] and
+// session.ErrTooLarge, and the session keeps its other values.
 func (a *Auth) SetValue(r *http.Request, key string, v any) error {
 	st, err := a.state(r)
 	if err != nil {
