@@ -124,9 +124,10 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, body []byte) 
 				c.posted[k] = v
 			}
 		} else if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-			if v, err := url.ParseQuery(string(body)); err == nil {
-				c.posted = v
-			}
+			// As PHP fills $_POST: ";" is no separator, a bad escape stays
+			// as it is, the last duplicate wins (url.ParseQuery would
+			// refuse the whole body for one such pair).
+			parsePHPQuery(string(body), func(k, v string) { c.posted[k] = []string{v} })
 		}
 		for k, v := range c.posted {
 			c.params[k] = v

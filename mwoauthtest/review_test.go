@@ -221,3 +221,23 @@ func TestReviewNonASCIIUserLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewPostBodyParsedAsPHP: api.php reads a form body as PHP fills
+// $_POST: a ";" is an ordinary character and a bad %-escape stays as it
+// is; one such value must not make the whole body vanish.
+func TestReviewPostBodyParsedAsPHP(t *testing.T) {
+	s := mwoauthtest.Start(t)
+	for _, body := range []string{
+		"action=query&meta=userinfo&format=json",
+		"action=query&meta=userinfo&format=json&curtimestamp=a;b",
+		"action=query&meta=userinfo&format=json&curtimestamp=100%",
+	} {
+		resp, err := s.Client().Post(s.ScriptPath()+"/api.php", "application/x-www-form-urlencoded", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, resp); !strings.Contains(got, `"userinfo"`) {
+			t.Errorf("body %q: answer %.300s", body, got)
+		}
+	}
+}
