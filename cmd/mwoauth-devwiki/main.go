@@ -214,7 +214,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	var out startup
+	out := startup{Consumers: []consumerJSON{}, Users: []userJSON{}} // [] rather than null when empty
 	addUser := func(name, password string) error {
 		if password == "" {
 			p, err := randomHex(20)
