@@ -141,7 +141,8 @@ type Config struct {
 	Issuer string
 
 	// HTTPClient makes the calls to the wiki. Nil means a client with a 30 s
-	// timeout. Redirects are never followed on signed requests.
+	// timeout. Redirects are never followed on signed requests. Its Jar is
+	// not used: each user's calls keep the wiki's cookies apart.
 	HTTPClient *http.Client
 
 	// Logger receives the details of failures, with secrets redacted. Nil
@@ -327,6 +328,12 @@ func (c Config) validate() (*settings, error) {
 	}
 	if c.HTTPClient == nil {
 		s.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: mwapi.NewTransport(0)}
+	} else if c.HTTPClient.Jar != nil {
+		// One jar for every user would share the wiki's cookies between
+		// them: each user's calls keep cookies of their own instead.
+		hc := *c.HTTPClient
+		hc.Jar = nil
+		s.HTTPClient = &hc
 	}
 	return s, nil
 }

@@ -208,8 +208,10 @@ func (a *Auth) RequireLogin(h http.Handler) http.Handler {
 
 // login serves GET <base>/login?next=…: it starts the OAuth handshake.
 func (a *Auth) login(w http.ResponseWriter, r *http.Request, st *reqState) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+	// GET only: a HEAD (a link checker, a prefetch) must not start a
+	// login at the wiki or use up a pending one.
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
 		return &HandlerError{Status: http.StatusMethodNotAllowed, Message: "Method not allowed.", Err: errors.New("mwoauth: login: method not allowed")}
 	}
 	rawNext, nextGiven := singleValue(r.URL.RawQuery, "next")
@@ -247,8 +249,10 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request, st *reqState) error
 
 // callback serves the OAuth callback: it finishes the login.
 func (a *Auth) callback(w http.ResponseWriter, r *http.Request, st *reqState) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+	// GET only: a HEAD (a link checker, a prefetch) must not start a
+	// login at the wiki or use up a pending one.
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
 		return &HandlerError{Status: http.StatusMethodNotAllowed, Message: "Method not allowed.", Err: errors.New("mwoauth: callback: method not allowed")}
 	}
 	if len(r.URL.RawQuery) > 8<<10 {

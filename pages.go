@@ -20,7 +20,7 @@ type pageData struct {
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>{{.Title}}</title>
+<meta name="referrer" content="{{if .ConfirmLogout}}same-origin{{else}}no-referrer{{end}}"><title>{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.4rem 1rem}</style>
 </head><body>
 {{if .ConfirmLogout}}<h1>Log out?</h1>
@@ -47,6 +47,12 @@ func renderPage(w http.ResponseWriter, status int, d pageData) {
 	setPageHeaders(h)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	if d.ConfirmLogout {
+		// Under no-referrer, browsers send "Origin: null" with the form's
+		// POST, and one without Sec-Fetch-Site could never prove the
+		// logout same-origin; same-origin keeps the Origin for us only.
+		h.Set("Referrer-Policy", "same-origin")
+	}
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
