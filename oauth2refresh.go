@@ -288,6 +288,10 @@ type sessionBearer struct {
 }
 
 func (t *sessionBearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL == nil || (!strings.EqualFold(r.URL.Scheme, "https") && !isLoopback(r.URL.Hostname())) {
+		closeBody(r)
+		return nil, errOwnerOnlyInsecure
+	}
 	ctx := r.Context()
 	tok, err := t.src.current(ctx, false, "")
 	if err != nil {

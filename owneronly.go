@@ -180,6 +180,8 @@ func ownerOnlyFixedToken(tok string) ownerOnlyTokenFunc {
 }
 
 // errOwnerOnlyInsecure refuses to send a bearer token in the clear.
+// errOwnerOnlyInsecure refuses a bearer token on plain http (any OAuth 2
+// client of this package).
 var errOwnerOnlyInsecure = errors.New("mwoauth: refusing to send an OAuth 2 bearer token over plain http to a host that is not loopback")
 
 // ownerOnlyBearer adds "Authorization: Bearer <token>" to a clone of each
