@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -237,7 +238,27 @@ func (e *ProfileError) Error() string {
 // fetchProfile asks the wiki who the access token belongs to. The body is
 // JSON whether it is labelled text/html (1.39) or application/json (1.43);
 // a 5xx or a body that is not a profile is an error, never a profile.
+// fetchProfile reads the profile, retrying once, after a short random
+// wait, when the wiki answered a 5xx or the connection failed (not after a
+// timeout): the call is idempotent (SECURITY.md R3).
 func (f *oauth2Flow) fetchProfile(ctx context.Context, hc *http.Client, access string) (*User, error) {
+	u, err := f.fetchProfileOnce(ctx, hc, access)
+	if err == nil || !errors.Is(err, errTransient) || isTimeout(err) || ctx.Err() != nil {
+		return u, err
+	}
+	wait := 150*time.Millisecond + time.Duration(mathrand.Int64N(int64(150*time.Millisecond)))
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		return nil, err
+	}
+	return f.fetchProfileOnce(ctx, hc, access)
+}
+
+// errTransient marks profile failures worth one retry; its text is empty.
+var errTransient = errors.New("")
+
+func (f *oauth2Flow) fetchProfileOnce(ctx context.Context, hc *http.Client, access string) (*User, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.profile, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: profile: %w", ErrLoginFailed, err)
@@ -249,12 +270,12 @@ func (f *oauth2Flow) fetchProfile(ctx context.Context, hc *http.Client, access s
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: profile: %w", ErrWikiUnavailable, err)
+		return nil, fmt.Errorf("%w%w: profile: %w", ErrWikiUnavailable, errTransient, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProfile+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: profile: reading: %w", ErrWikiUnavailable, err)
+		return nil, fmt.Errorf("%w%w: profile: reading: %w", ErrWikiUnavailable, errTransient, err)
 	}
 	if len(body) > maxProfile {
 		return nil, fmt.Errorf("%w: profile: answer of more than %d bytes", ErrWikiUnavailable, maxProfile)
@@ -277,7 +298,7 @@ func (f *oauth2Flow) fetchProfile(ctx context.Context, hc *http.Client, access s
 			// Not followed (SECURITY.md R8); the log names the target.
 			return nil, fmt.Errorf("%w: %w: redirect to %q, not followed", ErrWikiUnavailable, pe, redirectTarget(resp))
 		case resp.StatusCode >= 500:
-			return nil, fmt.Errorf("%w: %w", ErrWikiUnavailable, pe)
+			return nil, fmt.Errorf("%w%w: %w", ErrWikiUnavailable, errTransient, pe)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrLoginFailed, pe)
 	}

@@ -82,7 +82,7 @@ func loginStages(p mwoauth.Protocol) []loginStage {
 		// OAuth 2's /login calls no wiki.
 		return []loginStage{
 			{"token", mwoauthtest.EndpointOAuth2Token, false, false},
-			{"profile", mwoauthtest.EndpointOAuth2Profile, false, false},
+			{"profile", mwoauthtest.EndpointOAuth2Profile, false, true}, // retried once (R3)
 		}
 	}
 	return []loginStage{
@@ -278,7 +278,7 @@ func wantNoLibraryGoroutines(t *testing.T) {
 }
 
 // R3 at the callback: the single-use token exchange is never retried after
-// a 5xx (one attempt, an error page), while OAuth 1's identify absorbs one.
+// a 5xx (one attempt, an error page), while identify and the OAuth 2 profile absorb one.
 func testR3TokenNotRetried(t *testing.T, p mwoauth.Protocol) {
 	e := newEnv(t, p)
 	for _, s := range loginStages(p) {
@@ -310,7 +310,7 @@ func testR3TokenNotRetried(t *testing.T, p mwoauth.Protocol) {
 
 // R4: an answer cut off halfway (full Content-Length, then the connection
 // drops) at any call of the login is an error page, never a partial login.
-// Initiate and identify are retried once, so one cut answer is absorbed
+// Initiate, identify and profile are retried once, so one cut answer is absorbed
 // and two fail the login.
 func testR4Truncated(t *testing.T, p mwoauth.Protocol) {
 	e := newEnv(t, p)
