@@ -96,6 +96,15 @@ func (a *Auth) loadState(r *http.Request) (*reqState, error) {
 	if st.data.User != nil && !st.data.loggedIn() {
 		st.data = sessionData{}
 	}
+	if st.data.loggedIn() && st.data.Proto != a.cfg.Protocol {
+		// Tokens of the other protocol (the app was reconfigured): they
+		// cannot be used, so the session ends here rather than failing at
+		// the first API call.
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "mwoauth: ending a session made with another OAuth protocol",
+			slog.String("session", st.data.Proto.String()), slog.String("configured", a.cfg.Protocol.String()))
+		st.data = sessionData{}
+		st.sess.Destroy()
+	}
 	return st, nil
 }
 
