@@ -28,8 +28,7 @@ type Client struct {
 	log      *slog.Logger
 	limitKey slotKey
 
-	mu     sync.Mutex
-	tokens map[string]string
+	tokens *tokenCache
 }
 
 // New returns a Client for the wiki whose script path or api.php URL is
@@ -93,7 +92,7 @@ func newClient(endpoint string, cfg config) (*Client, error) {
 		ua:       ua + " mwoauth-go/" + Version,
 		log:      logger,
 		limitKey: slotKey{endpoint: u.String(), cred: cred},
-		tokens:   map[string]string{},
+		tokens:   tokensFor(slotKey{endpoint: u.String(), cred: cred}, cfg.credentialID != ""),
 	}, nil
 }
 

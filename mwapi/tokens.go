@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 )
 
 // legacyTokenTypes are the pre-1.24 token names that are all the csrf
@@ -19,8 +20,10 @@ var legacyTokenTypes = map[string]bool{
 // Token returns a token of the given type ("csrf", "watch", "patrol",
 // "rollback", "userrights", "login", "createaccount", ...; the old names
 // "edit", "delete", ... mean "csrf"), from action=query&meta=tokens. Tokens
-// are cached per Client (so per wiki) until a badtoken answer or
-// ForgetTokens.
+// are cached per wiki and credential until a badtoken answer or
+// ForgetTokens: per Client, and, for Clients made WithCredentialID, shared
+// by every Client of the process with the same wiki and credential id (so a
+// web app that makes a Client per request fetches a user's token once).
 func (c *Client) Token(ctx context.Context, typ string) (string, error) {
 	if typ == "" {
 		typ = "csrf"
@@ -28,9 +31,9 @@ func (c *Client) Token(ctx context.Context, typ string) (string, error) {
 	if legacyTokenTypes[typ] {
 		typ = "csrf"
 	}
-	c.mu.Lock()
-	tok, ok := c.tokens[typ]
-	c.mu.Unlock()
+	c.tokens.mu.Lock()
+	tok, ok := c.tokens.m[typ]
+	c.tokens.mu.Unlock()
 	if ok {
 		return tok, nil
 	}
@@ -51,30 +54,30 @@ func (c *Client) Token(ctx context.Context, typ string) (string, error) {
 	if tok == "" {
 		return "", fmt.Errorf("%w: no %s token in the answer", ErrBadResponse, typ)
 	}
-	c.mu.Lock()
-	c.tokens[typ] = tok
-	c.mu.Unlock()
+	c.tokens.mu.Lock()
+	c.tokens.m[typ] = tok
+	c.tokens.mu.Unlock()
 	return tok, nil
 }
 
 // ForgetTokens drops every cached token.
 func (c *Client) ForgetTokens() {
-	c.mu.Lock()
-	clear(c.tokens)
-	c.mu.Unlock()
+	c.tokens.mu.Lock()
+	clear(c.tokens.m)
+	c.tokens.mu.Unlock()
 }
 
 func (c *Client) forgetToken(value string) {
 	if value == "" {
 		return
 	}
-	c.mu.Lock()
-	for k, v := range c.tokens {
+	c.tokens.mu.Lock()
+	for k, v := range c.tokens.m {
 		if v == value {
-			delete(c.tokens, k)
+			delete(c.tokens.m, k)
 		}
 	}
-	c.mu.Unlock()
+	c.tokens.mu.Unlock()
 }
 
 // PostWithToken sets params' "token" to a token of type typ and posts
@@ -115,4 +118,38 @@ func (c *Client) postWithToken(ctx context.Context, typ string, params url.Value
 		c.forgetToken(tok)
 		c.log.LogAttrs(ctx, slog.LevelInfo, "mwapi: badtoken, fetching a new token", slog.String("type", typ))
 	}
+}
+
+// tokenCache holds the tokens of one (wiki, credential).
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// maxSharedTokenCaches bounds the process-wide caches; when it is reached
+// they are all dropped (tokens are fetched again, nothing else is lost).
+const maxSharedTokenCaches = 10000
+
+var sharedTokens = struct {
+	mu sync.Mutex
+	m  map[slotKey]*tokenCache
+}{m: map[slotKey]*tokenCache{}}
+
+// tokensFor returns the token cache of key: shared by the process when
+// shared is set (a credential id was given), else a new one.
+func tokensFor(key slotKey, shared bool) *tokenCache {
+	if !shared {
+		return &tokenCache{m: map[string]string{}}
+	}
+	sharedTokens.mu.Lock()
+	defer sharedTokens.mu.Unlock()
+	if tc := sharedTokens.m[key]; tc != nil {
+		return tc
+	}
+	if len(sharedTokens.m) >= maxSharedTokenCaches {
+		clear(sharedTokens.m)
+	}
+	tc := &tokenCache{m: map[string]string{}}
+	sharedTokens.m[key] = tc
+	return tc
 }
