@@ -182,8 +182,9 @@ func NewUnstartedServer(opts ...Option) *Server {
 
 // Start starts a server from NewUnstartedServer.
 func (s *Server) Start() {
+	// URL was set from the listener by NewUnstartedServer: it is not
+	// written again once requests may read it.
 	s.ts.Start()
-	s.URL = s.ts.URL
 }
 
 // Start starts a fake wiki for a test and closes it when the test ends.
