@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -17,18 +16,10 @@ import (
 
 const envDSN = "MWOAUTH_TEST_MYSQL"
 
-// serverDSN returns the test server's DSN, or skips the test when none is
-// configured; under CI=true a missing server fails it.
+// serverDSN returns the test server's DSN (see sessiontest.ServerURL).
 func serverDSN(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(envDSN)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: under CI=true the MariaDB/MySQL store tests need a real server (scripts/test starts one with scripts/services)", envDSN)
-		}
-		t.Skipf("%s is not set; to run these tests against a real MariaDB: source scripts/services start (from the repository root), or set %s='user:password@tcp(127.0.0.1:PORT)/dbname'", envDSN, envDSN)
-	}
-	return u
+	return sessiontest.ServerURL(t, envDSN, "MariaDB/MySQL", "'user:password@tcp(127.0.0.1:PORT)/dbname'")
 }
 
 func openDB(t testing.TB) *sql.DB {
@@ -136,28 +127,11 @@ func TestDuplicateKeyIsConflict(t *testing.T) {
 }
 
 func BenchmarkLoadSave(b *testing.B) {
-	db := openDB(b)
-	ctx := context.Background()
-	s, err := mysqlstore.New(ctx, db)
+	s, err := mysqlstore.New(context.Background(), openDB(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	key := "bench-" + time.Now().Format(time.RFC3339Nano)
-	data := make([]byte, 1024)
-	v, err := s.Save(ctx, key, data, 0, time.Now().Add(time.Hour))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		_, v, _, err = s.Find(ctx, key)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if v, err = s.Save(ctx, key, data, v, time.Now().Add(time.Hour)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	s.Delete(ctx, key)
+	sessiontest.BenchLoadSave(b, s)
 }
 
 // TestOpenURL opens the test server by a mysql:// URL, as the demo's

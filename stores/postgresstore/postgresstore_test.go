@@ -2,7 +2,6 @@ package postgresstore_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -14,18 +13,10 @@ import (
 
 const envURL = "MWOAUTH_TEST_POSTGRES"
 
-// serverURL returns the test server's URL, or skips the test when none is
-// configured; under CI=true a missing server fails it.
+// serverURL returns the test server's URL (see sessiontest.ServerURL).
 func serverURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(envURL)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: under CI=true the PostgreSQL store tests need a real server (scripts/test starts one with scripts/services)", envURL)
-		}
-		t.Skipf("%s is not set; to run these tests against a real PostgreSQL: source scripts/services start (from the repository root), or set %s=postgres://user:password@127.0.0.1:PORT/dbname", envURL, envURL)
-	}
-	return u
+	return sessiontest.ServerURL(t, envURL, "PostgreSQL", "postgres://user:password@127.0.0.1:PORT/dbname")
 }
 
 func openPool(t testing.TB) *pgxpool.Pool {
@@ -135,28 +126,11 @@ func TestNewRejects(t *testing.T) {
 }
 
 func BenchmarkLoadSave(b *testing.B) {
-	pool := openPool(b)
-	ctx := context.Background()
-	s, err := postgresstore.New(ctx, pool)
+	s, err := postgresstore.New(context.Background(), openPool(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	key := "bench-" + time.Now().Format(time.RFC3339Nano)
-	data := make([]byte, 1024)
-	v, err := s.Save(ctx, key, data, 0, time.Now().Add(time.Hour))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		_, v, _, err = s.Find(ctx, key)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if v, err = s.Save(ctx, key, data, v, time.Now().Add(time.Hour)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	s.Delete(ctx, key)
+	sessiontest.BenchLoadSave(b, s)
 }
 
 func TestShared(t *testing.T) {

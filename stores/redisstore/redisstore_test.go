@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
@@ -16,18 +15,10 @@ import (
 
 const envURL = "MWOAUTH_TEST_REDIS"
 
-// serverURL returns the test server's URL, or skips the test when none is
-// configured; under CI=true a missing server fails it.
+// serverURL returns the test server's URL (see sessiontest.ServerURL).
 func serverURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(envURL)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: under CI=true the Redis store tests need a real server (scripts/test starts one with scripts/services)", envURL)
-		}
-		t.Skipf("%s is not set; to run these tests against a real Redis: source scripts/services start (from the repository root), or set %s=redis://127.0.0.1:PORT/0", envURL, envURL)
-	}
-	return u
+	return sessiontest.ServerURL(t, envURL, "Redis", "redis://127.0.0.1:PORT/0")
 }
 
 func randomPrefix(t testing.TB) string {
@@ -128,22 +119,7 @@ func TestUnreachable(t *testing.T) {
 }
 
 func BenchmarkLoadSave(b *testing.B) {
-	s := newStore(b)
-	ctx := context.Background()
-	data := make([]byte, 1024)
-	v, err := s.Save(ctx, "bench", data, 0, time.Now().Add(time.Hour))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		_, v, _, err = s.Find(ctx, "bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if v, err = s.Save(ctx, "bench", data, v, time.Now().Add(time.Hour)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	sessiontest.BenchLoadSave(b, newStore(b))
 }
 
 func TestShared(t *testing.T) {

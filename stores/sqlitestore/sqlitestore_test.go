@@ -166,26 +166,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 
 func BenchmarkLoadSave(b *testing.B) {
 	s := newStore(b, filepath.Join(b.TempDir(), "bench.db"))
-	benchmarkLoadSave(b, s)
-}
-
-// benchmarkLoadSave measures one request's work: Find, then Save.
-func benchmarkLoadSave(b *testing.B, s session.Store) {
-	ctx := context.Background()
-	data := make([]byte, 1024)
-	v, err := s.Save(ctx, "bench", data, 0, time.Now().Add(time.Hour))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		_, v, _, err = s.Find(ctx, "bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if v, err = s.Save(ctx, "bench", data, v, time.Now().Add(time.Hour)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	sessiontest.BenchLoadSave(b, s)
 }
 
 func TestShared(t *testing.T) {
