@@ -176,16 +176,11 @@ func parseBody(s string) ([]Param, error) {
 	var out []Param
 	for {
 		pair, rest, more := strings.Cut(s, "&")
-		k, v, _ := strings.Cut(pair, "=")
-		key, err := url.QueryUnescape(k)
+		p, err := decodePair(pair)
 		if err != nil {
-			return nil, errors.New("bad percent-encoding")
+			return nil, err
 		}
-		val, err := url.QueryUnescape(v)
-		if err != nil {
-			return nil, errors.New("bad percent-encoding")
-		}
-		out = append(out, Param{key, val})
+		out = append(out, p)
 		if !more {
 			return out, nil
 		}
@@ -211,16 +206,26 @@ func parseForm(s string) ([]Param, error) {
 		if pair == "" {
 			continue
 		}
-		k, v, _ := strings.Cut(pair, "=")
-		key, err := url.QueryUnescape(k)
+		p, err := decodePair(pair)
 		if err != nil {
-			return nil, errors.New("bad percent-encoding")
+			return nil, err
 		}
-		val, err := url.QueryUnescape(v)
-		if err != nil {
-			return nil, errors.New("bad percent-encoding")
-		}
-		out = append(out, Param{key, val})
+		out = append(out, p)
 	}
 	return out, nil
+}
+
+// decodePair decodes one name=value pair of a form or query ("+" is a
+// space; no "=" means an empty value).
+func decodePair(pair string) (Param, error) {
+	k, v, _ := strings.Cut(pair, "=")
+	key, err := url.QueryUnescape(k)
+	if err != nil {
+		return Param{}, errors.New("bad percent-encoding")
+	}
+	val, err := url.QueryUnescape(v)
+	if err != nil {
+		return Param{}, errors.New("bad percent-encoding")
+	}
+	return Param{key, val}, nil
 }
