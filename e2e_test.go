@@ -34,11 +34,23 @@ var (
 	onlyOAuth2 = []mwoauth.Protocol{mwoauth.OAuth2}
 )
 
-var e2eTests = []struct {
+// protocolTest is a test run once for each protocol it lists.
+type protocolTest struct {
 	name   string
 	protos []mwoauth.Protocol
 	run    func(t *testing.T, p mwoauth.Protocol)
-}{
+}
+
+// runProtocolTests runs each test as <protocol>/<name>.
+func runProtocolTests(t *testing.T, tests []protocolTest) {
+	for _, tc := range tests {
+		for _, p := range tc.protos {
+			t.Run(p.String()+"/"+tc.name, func(t *testing.T) { tc.run(t, p) })
+		}
+	}
+}
+
+var e2eTests = []protocolTest{
 	{"EndToEnd", both, testEndToEnd},
 	{"LoggedInUserWithNextSkipsWiki", both, testLoggedInUserWithNextSkipsWiki},
 	{"NextValidation", both, testNextValidation},
@@ -83,11 +95,7 @@ var e2eTests = []struct {
 }
 
 func TestE2E(t *testing.T) {
-	for _, tc := range e2eTests {
-		for _, p := range tc.protos {
-			t.Run(p.String()+"/"+tc.name, func(t *testing.T) { tc.run(t, p) })
-		}
-	}
+	runProtocolTests(t, e2eTests)
 }
 
 // env is one app (behind Auth.Wrap) and one fake wiki, on loopback.

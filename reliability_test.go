@@ -31,11 +31,7 @@ import (
 // TestLogin), R16's own-TTL half and R18 (testCallbackReplayAndExpiry,
 // testParallelCallbacksOneExchange), R17 (testOAuth2Declined,
 // testPendingLoginsBounded), R21's start-up check (config_test.go).
-var reliabilityTests = []struct {
-	name   string
-	protos []mwoauth.Protocol
-	run    func(t *testing.T, p mwoauth.Protocol)
-}{
+var reliabilityTests = []protocolTest{
 	{"R2/HangingWiki", both, testR2HangingWiki},
 	{"R2/ClientDisconnect", both, testR2ClientDisconnect},
 	{"R3/TokenNotRetried", both, testR3TokenNotRetried},
@@ -51,11 +47,7 @@ var reliabilityTests = []struct {
 }
 
 func TestReliability(t *testing.T) {
-	for _, tc := range reliabilityTests {
-		for _, p := range tc.protos {
-			t.Run(p.String()+"/"+tc.name, func(t *testing.T) { tc.run(t, p) })
-		}
-	}
+	runProtocolTests(t, reliabilityTests)
 }
 
 // Wide bounds: a failing wiki must never hold a login route for longer.
