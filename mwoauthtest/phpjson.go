@@ -81,32 +81,11 @@ func writeJSON(b *strings.Builder, v any, o jsonOpts, depth int) {
 		}
 		b.WriteByte('}')
 	case []obj:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSON(b, e, o, depth+1)
-		}
-		b.WriteByte(']')
+		writeJSONArray(b, x, func(e obj) { writeJSON(b, e, o, depth+1) })
 	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSON(b, e, o, depth+1)
-		}
-		b.WriteByte(']')
+		writeJSONArray(b, x, func(e any) { writeJSON(b, e, o, depth+1) })
 	case []string:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, e, o)
-		}
-		b.WriteByte(']')
+		writeJSONArray(b, x, func(e string) { writeJSONString(b, e, o) })
 	case string:
 		writeJSONString(b, x, o)
 	case bool:
@@ -188,4 +167,16 @@ func writeJSONString(b *strings.Builder, s string, o jsonOpts) {
 		}
 	}
 	b.WriteByte('"')
+}
+
+// writeJSONArray writes xs as a JSON array, each element with elem.
+func writeJSONArray[T any](b *strings.Builder, xs []T, elem func(T)) {
+	b.WriteByte('[')
+	for i, e := range xs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		elem(e)
+	}
+	b.WriteByte(']')
 }
