@@ -21,7 +21,6 @@ type Auth struct {
 	sessions *session.Manager
 	flow     flow
 	log      *slog.Logger
-	taken    *takenHandles
 	// misconfigLog limits the ERROR lines about a misconfigured consumer.
 	misconfigLog everyMinute
 	// limiter is Config.LoginRateLimit's buckets; rateLog limits the WARN
@@ -77,7 +76,7 @@ func New(cfg Config) (*Auth, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	a := &Auth{cfg: s, sessions: mgr, log: s.Logger, taken: newTakenHandles(), limiter: newLoginLimiter(s.LoginRateLimit)}
+	a := &Auth{cfg: s, sessions: mgr, log: s.Logger, limiter: newLoginLimiter(s.LoginRateLimit)}
 	switch s.Protocol {
 	case OAuth1:
 		a.flow = newOAuth1Flow(a)
@@ -276,9 +275,6 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request, st *reqState) er
 	}
 	if a.now().Sub(time.Unix(p.Created, 0)) > 10*time.Minute {
 		return fmt.Errorf("%w: expired", ErrNoPendingLogin)
-	}
-	if !a.taken.take(p.Handle, a.now(), 10*time.Minute) {
-		return fmt.Errorf("%w: callback already served", ErrNoPendingLogin)
 	}
 	fresh, err := a.flow.finish(r.Context(), p, q)
 	if err != nil {

@@ -129,6 +129,7 @@ type Manager struct {
 	maxPending int
 	now        func() time.Time
 	rand       randutil.Source
+	taken      *takenSet // client-side mode: pending logins taken in this process
 }
 
 // New validates cfg and returns a Manager. cfg is copied; the caller's value
@@ -141,6 +142,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	m := &Manager{
+		taken:      newTakenSet(),
 		sealer:     sealer,
 		store:      cfg.Store,
 		secure:     cfg.Secure,

@@ -161,11 +161,18 @@ func (m *Manager) takePendingCookie(w http.ResponseWriter, r *http.Request, hand
 		return nil, false
 	}
 	m.expireCookie(w, name)
-	p, _, _, err := m.sealer.Decode(cookiePurposeFor(name), v, m.now(), m.pendingTTL)
+	now := m.now()
+	p, _, _, err := m.sealer.Decode(cookiePurposeFor(name), v, now, m.pendingTTL)
 	if err != nil {
 		return nil, false
 	}
-	return parsePending(p, handle)
+	data, ok := parsePending(p, handle)
+	// The cookie travels with every parallel request of the browser: the
+	// first take in this process wins (a store's take is atomic by itself).
+	if !ok || !m.taken.take(handle, now, m.pendingTTL) {
+		return nil, false
+	}
+	return data, true
 }
 
 // Store mode.

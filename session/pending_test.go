@@ -295,3 +295,17 @@ func TestPendingBindingListLost(t *testing.T) {
 		t.Error("binding cookie kept after its last pending login was taken")
 	}
 }
+
+// Client-side mode: two requests carrying the same pending cookie (a
+// double-clicked callback, parallel tabs) take it once between them.
+func TestPendingCookieTakenOnceInProcess(t *testing.T) {
+	e := newEnv(t, false, nil)
+	b := newBrowser()
+	e.put(b, "handle-parallel", "data")
+	r1, r2 := b.request(), b.request() // both carry the cookie
+	_, found1, err1 := e.m.TakePending(context.Background(), httptest.NewRecorder(), r1, "handle-parallel")
+	_, found2, err2 := e.m.TakePending(context.Background(), httptest.NewRecorder(), r2, "handle-parallel")
+	if err1 != nil || err2 != nil || !found1 || found2 {
+		t.Fatalf("two takes of one cookie: found %v, %v (errors %v, %v); want exactly the first", found1, found2, err1, err2)
+	}
+}
